@@ -1,0 +1,250 @@
+"""PUB, XPUB, SUB and XSUB (RFC 29): filtering on the publishing side.
+
+Subscriptions travel upstream as ``[b"\\x01" + topic]`` / ``[b"\\x00" + topic]`` messages on
+the pipes (the engine turns them into SUBSCRIBE/CANCEL commands for ZMTP 3.1 peers and back).
+
+* The publishing side keeps, per prefix, the set of pipes subscribed to it (a pipe that
+  subscribes twice to a prefix is in the set once), and sends each message to the pipes
+  whose prefixes match its first frame.  A full pipe loses the message (a slow subscriber
+  must not stall the publisher), unless XPUB_NODROP asks for EAGAIN instead.
+* The subscribing side counts its own subscriptions (two SUBSCRIBEs need two
+  UNSUBSCRIBEs), sends every subscribe upstream, a cancel only when the count reaches
+  zero, replays its subscriptions to every new peer, and filters what it receives too.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Deque, List, Optional, Set
+
+from ..constants import SocketOption
+from ..routing.pipe import Pipe
+from ..routing.trie import RadixTrie
+from .base import SocketPattern, send_subscription
+
+
+def _as_bytes(frame: Any) -> bytes:
+    return frame if type(frame) is bytes else bytes(frame)
+
+
+class XPub(SocketPattern):
+    type_name = "XPUB"
+    #: PUB never hands subscriptions or upstream messages to the application
+    delivers_upstream = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.subscriptions = RadixTrie()
+        self.pending: Deque[List[Any]] = deque()
+        self._blocked: List[Pipe] = []
+
+    # -- subscriptions from downstream ----------------------------------------------------
+    def _read_upstream(self) -> None:
+        fq = self.fq
+        while True:
+            msg = fq.take()
+            if msg is None:
+                return
+            first = msg[0] if msg else b""
+            if len(msg) == 1 and len(first) > 0 and first[0] in (0, 1):
+                self._apply(fq.last_pipe, _as_bytes(first))  # type: ignore[arg-type]
+            elif self.delivers_upstream:
+                self.pending.append(msg)
+
+    def _apply(self, pipe: Pipe, frame: bytes) -> None:
+        topic = frame[1:]
+        if frame[0] == 1:
+            if pipe.terminated:
+                return
+            pipes: Set[Pipe] = self.subscriptions.setdefault(topic, set)
+            first = not pipes
+            pipes.add(pipe)
+            notify = first or bool(self.options[SocketOption.XPUB_VERBOSE]
+                                 or self.options[SocketOption.XPUB_VERBOSER])
+        else:
+            pipes = self.subscriptions.get(topic)
+            if pipes is not None and pipe in pipes:
+                pipes.discard(pipe)
+                if not pipes:
+                    self.subscriptions.delete(topic)
+            notify = not pipes or bool(self.options[SocketOption.XPUB_VERBOSER])
+        if notify and self.delivers_upstream:
+            self.pending.append([frame])
+
+    def xattach(self, pipe: Pipe) -> None:
+        self._read_upstream()
+
+    def xdetach(self, pipe: Pipe) -> None:
+        # Drop what it still sent us, then every subscription it held.
+        self._read_upstream()
+        for topic, pipes in self.subscriptions.items():
+            if pipe in pipes:
+                pipes.discard(pipe)
+                if not pipes:
+                    self.subscriptions.delete(topic)
+                    if self.delivers_upstream:
+                        self.pending.append([b"\x00" + topic])
+
+    # -- sending --------------------------------------------------------------------------
+    def xsend(self, frames: List[Any]) -> bool:
+        if self.fq.ring:
+            self._read_upstream()
+        first = frames[0]
+        if type(first) is not bytes and type(first) is not bytearray:
+            first = bytes(first)
+        matches = self.subscriptions.prefix_values(first)
+        if not matches:
+            return True
+        if len(matches) == 1:
+            targets = matches[0]
+        else:
+            targets = set()
+            for pipes in matches:
+                targets |= pipes
+        if self.options[SocketOption.XPUB_NODROP]:
+            blocked = [p for p in targets if p.outbound.full() and not p.terminated]
+            if blocked:
+                self._blocked = blocked
+                return False
+        for pipe in targets:
+            lane = pipe.outbound
+            if not lane.full():
+                lane.push(frames)
+        return True
+
+    def xhas_out(self) -> bool:
+        return True
+
+    def xwait_for_space(self) -> bool:
+        ready = True
+        for pipe in self._blocked:
+            if not pipe.outbound.wait_for_space():
+                ready = False
+        return ready
+
+    # -- receiving (XPUB only) ---------------------------------------------------------------
+    def xrecv(self) -> Optional[List[Any]]:
+        self._read_upstream()
+        if self.pending:
+            return self.pending.popleft()
+        return None
+
+    def xhas_in(self) -> bool:
+        self._read_upstream()
+        return bool(self.pending)
+
+
+class Pub(XPub):
+    type_name = "PUB"
+    delivers_upstream = False
+
+    def xrecv(self) -> Optional[List[Any]]:
+        return SocketPattern.xrecv(self)
+
+    def xhas_in(self) -> bool:
+        if self.fq.ring:
+            self._read_upstream()
+        return False
+
+
+class XSub(SocketPattern):
+    type_name = "XSUB"
+    sends_subscriptions = True
+    #: SUB filters what it receives; XSUB passes everything
+    filters = False
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.subscriptions = RadixTrie()
+
+    def xattach(self, pipe: Pipe) -> None:
+        for topic, _count in self.subscriptions.items():
+            send_subscription(pipe, b"\x01" + topic)
+
+    def subscribe(self, topic: bytes) -> None:
+        counter = self.subscriptions.setdefault(topic, lambda: [0])
+        counter[0] += 1
+        self._upstream(b"\x01" + topic)
+
+    def unsubscribe(self, topic: bytes) -> None:
+        counter = self.subscriptions.get(topic)
+        if counter is None:
+            return
+        counter[0] -= 1
+        if counter[0] <= 0:
+            self.subscriptions.delete(topic)
+            self._upstream(b"\x00" + topic)
+
+    def _upstream(self, frame: bytes) -> None:
+        for pipe in self.pipes:
+            if not pipe.terminated:
+                send_subscription(pipe, frame)
+
+    def xsend(self, frames: List[Any]) -> bool:
+        first = frames[0] if frames else b""
+        if len(frames) == 1 and len(first) > 0 and first[0] in (0, 1):
+            first = _as_bytes(first)
+            if first[0] == 1:
+                self.subscribe(first[1:])
+            else:
+                self.unsubscribe(first[1:])
+            return True
+        for pipe in self.pipes:
+            lane = pipe.outbound
+            if not pipe.terminated and not lane.full():
+                lane.push(frames)
+        return True
+
+    def xhas_out(self) -> bool:
+        return True
+
+    def xrecv(self) -> Optional[List[Any]]:
+        fq = self.fq
+        if not self.filters:
+            return fq.take()
+        subscriptions = self.subscriptions
+        while True:
+            msg = fq.take()
+            if msg is None:
+                return None
+            first = msg[0]
+            if type(first) is not bytes and type(first) is not bytearray:
+                first = bytes(first)
+            if subscriptions.has_prefix_of(first):
+                return msg
+
+    def xhas_in(self) -> bool:
+        if not self.filters:
+            return self.fq.has_messages()
+        # Drop leading messages that no subscription matches, so POLLIN is truthful.
+        fq = self.fq
+        while fq.has_messages():
+            pipe = fq.ring[0]
+            msg = pipe.inbound.items[0]
+            first = msg[0]
+            if type(first) is not bytes and type(first) is not bytearray:
+                first = bytes(first)
+            if self.subscriptions.has_prefix_of(first):
+                return True
+            fq.take()
+        return False
+
+
+class Sub(XSub):
+    type_name = "SUB"
+    filters = True
+
+    def xsend(self, frames: List[Any]) -> bool:
+        return SocketPattern.xsend(self, frames)
+
+    def xhas_out(self) -> bool:
+        return False
+
+    def xsetsockopt(self, option: int, value: Any) -> bool:
+        if option == SocketOption.SUBSCRIBE:
+            self.subscribe(value)
+            return True
+        if option == SocketOption.UNSUBSCRIBE:
+            self.unsubscribe(value)
+            return True
+        return False

@@ -1,0 +1,141 @@
+"""REQ and REP (RFC 28): the request-reply state machines over an envelope.
+
+REQ prefixes each request with an empty delimiter (and, with REQ_CORRELATE, a 4-byte
+request id before it), sends it to one peer chosen by load balancing, and accepts only a
+well-formed reply from that same peer.  REP strips everything up to the delimiter from a
+request, remembers it, and puts it back in front of the reply.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, List, Optional
+
+from ..constants import Errno, SocketOption
+from ..error import ZMQError
+from ..routing.loadbalance import LoadBalancer
+from ..routing.pipe import Pipe
+from .base import SocketPattern
+
+
+def _efsm() -> ZMQError:
+    return ZMQError(Errno.EFSM)
+
+
+class Req(SocketPattern):
+    type_name = "REQ"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.lb = LoadBalancer()
+        self.receiving_reply = False
+        self.reply_pipe: Optional[Pipe] = None
+        self.request_id = random.getrandbits(32)
+
+    def xattach(self, pipe: Pipe) -> None:
+        if self.options[SocketOption.PROBE_ROUTER]:
+            pipe.outbound.push([b""])
+        self.lb.attach(pipe)
+
+    def xdetach(self, pipe: Pipe) -> None:
+        self.lb.detach(pipe)
+        if pipe is self.reply_pipe:
+            self.reply_pipe = None
+
+    def xsend(self, frames: List[Any]) -> bool:
+        if self.receiving_reply:
+            if not self.options[SocketOption.REQ_RELAXED]:
+                raise _efsm()
+        pipe = self.lb.pick()
+        if pipe is None:
+            return False
+        # Drop replies to earlier requests that are still queued (libzmq does the same).
+        while self.fq.take() is not None:
+            pass
+        if self.options[SocketOption.REQ_CORRELATE]:
+            self.request_id = (self.request_id + 1) & 0xFFFFFFFF
+            frames[0:0] = [self.request_id.to_bytes(4, "little"), b""]
+        else:
+            frames.insert(0, b"")
+        pipe.outbound.push(frames)
+        self.lb.advance()
+        self.reply_pipe = pipe
+        self.receiving_reply = True
+        return True
+
+    def xrecv(self) -> Optional[List[Any]]:
+        if not self.receiving_reply:
+            raise _efsm()
+        fq = self.fq
+        correlate = self.options[SocketOption.REQ_CORRELATE]
+        while True:
+            msg = fq.take()
+            if msg is None:
+                return None
+            if fq.last_pipe is not self.reply_pipe:
+                continue
+            start = 0
+            if correlate:
+                if len(msg) < 3 or bytes(msg[0]) != self.request_id.to_bytes(4, "little"):
+                    continue
+                start = 1
+            if len(msg) < start + 2 or len(msg[start]) != 0:
+                continue
+            self.receiving_reply = False
+            return msg[start + 1:]
+
+    def xhas_in(self) -> bool:
+        return self.receiving_reply and self.fq.has_messages()
+
+    def xhas_out(self) -> bool:
+        if self.receiving_reply and not self.options[SocketOption.REQ_RELAXED]:
+            return False
+        return self.lb.pick() is not None
+
+    def xwait_for_space(self) -> bool:
+        return self.lb.wait_for_space()
+
+
+class Rep(SocketPattern):
+    type_name = "REP"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.sending_reply = False
+        self.reply_pipe: Optional[Pipe] = None
+        self.envelope: List[Any] = []
+
+    def xrecv(self) -> Optional[List[Any]]:
+        if self.sending_reply:
+            raise _efsm()
+        fq = self.fq
+        while True:
+            msg = fq.take()
+            if msg is None:
+                return None
+            last = len(msg) - 1
+            for index in range(last):
+                if len(msg[index]) == 0:
+                    break
+            else:
+                continue  # no delimiter before the body: malformed, dropped
+            self.envelope = msg[:index + 1]
+            self.reply_pipe = fq.last_pipe
+            self.sending_reply = True
+            return msg[index + 1:]
+
+    def xsend(self, frames: List[Any]) -> bool:
+        if not self.sending_reply:
+            raise _efsm()
+        pipe = self.reply_pipe
+        self.sending_reply = False
+        self.reply_pipe = None
+        if pipe is not None and not pipe.terminated and not pipe.outbound.full():
+            pipe.outbound.push(self.envelope + frames)
+        return True
+
+    def xhas_in(self) -> bool:
+        return not self.sending_reply and self.fq.has_messages()
+
+    def xhas_out(self) -> bool:
+        return self.sending_reply

@@ -1,0 +1,109 @@
+"""ROUTER (RFC 28): messages in carry the sender's routing id; messages out are routed by it.
+
+Routing ids come from the peer's Identity property, from CONNECT_ROUTING_ID for our own
+connects, or are generated (``0x00`` + a 32-bit counter, as libzmq does; a peer may not
+choose an id starting with 0x00, so generated ids never collide with chosen ones).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Callable, Dict, List, Optional
+
+from ..constants import Errno, SocketOption
+from ..error import ZMQError
+from ..routing.pipe import Pipe
+from .base import SocketPattern
+
+
+class Router(SocketPattern):
+    type_name = "ROUTER"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.by_id: Dict[bytes, Pipe] = {}
+        self._next_id = random.getrandbits(32)
+        self._blocked_on: Optional[Pipe] = None
+        #: set by the socket: closes a pipe's connection (ROUTER_HANDOVER evicts the old peer)
+        self.kill_pipe: Callable[[Pipe], None] = lambda pipe: None
+
+    def _generate_id(self) -> bytes:
+        self._next_id = (self._next_id + 1) & 0xFFFFFFFF
+        return b"\x00" + self._next_id.to_bytes(4, "big")
+
+    def xattach(self, pipe: Pipe) -> None:
+        if self.options[SocketOption.PROBE_ROUTER]:
+            pipe.outbound.push([b""])
+        if pipe.routing_id is not None:
+            self._register(pipe)
+
+    def identify(self, pipe: Pipe) -> None:
+        if pipe.attached and pipe.user is None:
+            self._register(pipe)
+
+    def _register(self, pipe: Pipe) -> None:
+        rid = pipe.routing_id or b""
+        if not rid or rid[0] == 0:
+            rid = self._generate_id()
+        holder = self.by_id.get(rid)
+        if holder is not None and holder is not pipe:
+            if not self.options[SocketOption.ROUTER_HANDOVER]:
+                pipe.user = False  # anonymous: its messages are ignored, it cannot be reached
+                return
+            del self.by_id[rid]
+            holder.user = self._generate_id()
+            self.by_id[holder.user] = holder
+            self.kill_pipe(holder)
+        pipe.user = rid
+        self.by_id[rid] = pipe
+
+    def xdetach(self, pipe: Pipe) -> None:
+        rid = pipe.user
+        if rid and self.by_id.get(rid) is pipe:
+            del self.by_id[rid]
+
+    def xrecv(self) -> Optional[List[Any]]:
+        fq = self.fq
+        while True:
+            msg = fq.take()
+            if msg is None:
+                return None
+            rid = fq.last_pipe.user  # type: ignore[union-attr]
+            if rid:
+                msg.insert(0, rid)
+                return msg
+
+    def xhas_in(self) -> bool:
+        return self.fq.has_messages()
+
+    def xsend(self, frames: List[Any]) -> bool:
+        if len(frames) < 2:
+            return True  # a routing id with nothing after it is silently ignored
+        rid = frames[0]
+        if type(rid) is not bytes:
+            rid = bytes(rid)
+        mandatory = self.options[SocketOption.ROUTER_MANDATORY]
+        pipe = self.by_id.get(rid)
+        if pipe is None or pipe.terminated:
+            if mandatory:
+                raise ZMQError(Errno.EHOSTUNREACH, "Host unreachable")
+            return True
+        if pipe.outbound.full():
+            if mandatory:
+                self._blocked_on = pipe
+                return False
+            return True
+        del frames[0]
+        pipe.outbound.push(frames)
+        return True
+
+    def xhas_out(self) -> bool:
+        if not self.options[SocketOption.ROUTER_MANDATORY]:
+            return True
+        return any(not p.terminated and not p.outbound.full() for p in self.by_id.values())
+
+    def xwait_for_space(self) -> bool:
+        pipe = self._blocked_on
+        if pipe is None or pipe.terminated:
+            return True
+        return pipe.outbound.wait_for_space()

@@ -1,0 +1,338 @@
+"""ZMTP 3.x frame codec: ``flags(u8) size(u8 | u64) body``.
+
+Theory of operation
+-------------------
+Decoding is the hot path of every receiving socket, so :class:`FrameDecoder` parses a whole
+chunk of the byte stream in one loop and hands back complete items only: a multipart
+message as a ``list`` of frame bodies, or a :class:`Command`.  A message is never handed
+out before its last frame arrived (multipart messages are atomic).
+
+Bytes that do not yet form a complete frame are kept as ``_tail``.  A frame whose body is
+large and still incomplete switches the decoder into *body mode*: the body gets its own
+``bytearray`` which the I/O layer may fill directly (:meth:`FrameDecoder.body_buffer`, for
+``recv_into``), so a large body is not copied again in Python.  That buffer grows with the
+bytes that actually arrive, never to the size a peer merely claims: a peer that announces
+2**62 bytes costs at most one initial chunk.
+
+Encoding appends frames to :class:`FrameEncoder`, which coalesces headers and small bodies
+into one buffer and keeps large bodies as separate segments for scatter-gather writes.
+"""
+
+from __future__ import annotations
+
+from struct import Struct
+from typing import List, Optional, Union
+
+from .errors import (ZMTP_MALFORMED_COMMAND_UNSPECIFIED, ZMTP_UNSPECIFIED, MessageTooLarge,
+                     ProtocolError)
+
+FLAG_MORE = 0x01
+FLAG_LONG = 0x02
+FLAG_COMMAND = 0x04
+
+#: Incomplete bodies at least this large are received into their own buffer.
+BODY_MODE_THRESHOLD = 1 << 16
+#: First allocation for a body received in body mode; it then doubles as bytes arrive.
+BODY_INITIAL_CHUNK = 1 << 18
+#: Bodies at least this large are sent as their own segment instead of being copied.
+ZERO_COPY_THRESHOLD = 1 << 14
+MAX_LONG_SIZE = 2**63 - 1
+
+_U64 = Struct(">Q")
+_unpack_u64 = _U64.unpack_from
+
+Buffer = Union[bytes, bytearray, memoryview]
+
+
+class Command:
+    """A decoded command frame: its name and the data after the name."""
+
+    __slots__ = ("name", "data")
+
+    def __init__(self, name: bytes, data: bytes) -> None:
+        self.name = name
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Command({self.name!r}, {self.data[:40]!r}{'...' if len(self.data) > 40 else ''})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Command) and self.name == other.name
+                and bytes(self.data) == bytes(other.data))
+
+
+def parse_command(body: Buffer) -> Command:
+    """Split a command frame body into name and data."""
+    if not body:
+        raise ProtocolError("empty command frame", ZMTP_MALFORMED_COMMAND_UNSPECIFIED)
+    name_len = body[0]
+    if name_len == 0 or name_len + 1 > len(body):
+        raise ProtocolError("command name length is zero or exceeds the frame",
+                            ZMTP_MALFORMED_COMMAND_UNSPECIFIED)
+    return Command(bytes(body[1:1 + name_len]), body[1 + name_len:])
+
+
+class FrameDecoder:
+    """Turns a byte stream into complete messages and commands."""
+
+    def __init__(self, maxmsgsize: int = -1, max_command_size: int = -1) -> None:
+        self.maxmsgsize = maxmsgsize
+        self.max_command_size = max_command_size
+        self._tail: bytes = b""
+        self._parts: List[Buffer] = []
+        # body mode
+        self._body: Optional[bytearray] = None
+        self._body_size = 0
+        self._body_filled = 0
+        self._body_flags = 0
+        self._exports: List[memoryview] = []
+        #: set whenever a Command is decoded; the caller clears it (skips a scan otherwise)
+        self.saw_command = False
+
+    # -- state inspection -------------------------------------------------------------
+    @property
+    def in_body_mode(self) -> bool:
+        return self._body is not None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held that are not part of any complete item yet."""
+        held = len(self._tail) + sum(len(p) for p in self._parts)
+        if self._body is not None:
+            held += self._body_filled
+        return held
+
+    @property
+    def mid_message(self) -> bool:
+        """True while a multipart message is partly received."""
+        return bool(self._parts) or self._body is not None or bool(self._tail)
+
+    # -- body mode: the I/O layer may receive straight into the body --------------------
+    def body_buffer(self) -> memoryview:
+        """A writable view on the rest of the large body being received."""
+        self._release_exports()
+        body = self._body
+        assert body is not None, "not in body mode"
+        if self._body_filled == len(body):
+            grow = min(self._body_size, 2 * len(body)) - len(body)
+            body += bytes(grow)
+        base = memoryview(body)
+        view = base[self._body_filled:]
+        self._exports = [base, view]
+        return view
+
+    def body_received(self, nbytes: int) -> list:
+        """Account for ``nbytes`` written into :meth:`body_buffer`; returns finished items."""
+        self._release_exports()
+        self._body_filled += nbytes
+        if self._body_filled < self._body_size:
+            return []
+        out: list = []
+        self._finish_body(out)
+        return out
+
+    def _release_exports(self) -> None:
+        if self._exports:
+            for view in reversed(self._exports):
+                view.release()
+            self._exports = []
+
+    def _enter_body_mode(self, flags: int, size: int, available: Buffer) -> None:
+        body = bytearray(min(size, max(BODY_INITIAL_CHUNK, len(available))))
+        body[:len(available)] = available
+        self._body = body
+        self._body_size = size
+        self._body_filled = len(available)
+        self._body_flags = flags
+
+    def _fill_body(self, data: Buffer, pos: int) -> int:
+        """Copy stream bytes into the body; returns the new stream position."""
+        body = self._body
+        assert body is not None
+        need = self._body_size - self._body_filled
+        take = min(need, len(data) - pos)
+        end_fill = self._body_filled + take
+        if end_fill > len(body):
+            self._release_exports()
+            body += bytes(min(self._body_size, max(end_fill, 2 * len(body))) - len(body))
+        body[self._body_filled:end_fill] = data[pos:pos + take]
+        self._body_filled = end_fill
+        return pos + take
+
+    def _finish_body(self, out: list) -> None:
+        body = self._body
+        assert body is not None
+        self._release_exports()
+        flags = self._body_flags
+        self._body = None
+        if len(body) != self._body_size:
+            del body[self._body_size:]
+        if flags & FLAG_COMMAND:
+            out.append(parse_command(body))
+            self.saw_command = True
+        elif flags & FLAG_MORE:
+            self._parts.append(body)
+        else:
+            parts = self._parts
+            parts.append(body)
+            out.append(parts)
+            self._parts = []
+
+    # -- the stream --------------------------------------------------------------------
+    def decode(self, data: Buffer) -> list:
+        """Feed bytes; returns the messages (lists of frames) and Commands now complete.
+
+        Raises ProtocolError (or MessageTooLarge) when the stream is invalid; items decoded
+        before the fault are in the exception's ``items`` attribute.
+        """
+        out: list = []
+        pos = 0
+        if self._body is not None:
+            pos = self._fill_body(data, 0)
+            if self._body_filled < self._body_size:
+                return out
+            self._finish_body(out)
+        if self._tail:
+            data = self._tail + bytes(data[pos:])
+            self._tail = b""
+            pos = 0
+        elif type(data) is not bytes:
+            data = bytes(data[pos:])
+            pos = 0
+        end = len(data)
+        parts = self._parts
+        maxmsgsize = self.maxmsgsize
+        max_command = self.max_command_size
+        try:
+            while end - pos >= 2:
+                flags = data[pos]
+                if flags & FLAG_LONG:
+                    if end - pos < 9:
+                        break
+                    size = _unpack_u64(data, pos + 1)[0]
+                    start = pos + 9
+                    if size > MAX_LONG_SIZE:
+                        raise ProtocolError(f"frame size {size} has the most significant bit set",
+                                            ZMTP_UNSPECIFIED)
+                else:
+                    size = data[pos + 1]
+                    start = pos + 2
+                if flags & FLAG_COMMAND:
+                    if flags & FLAG_MORE:
+                        raise ProtocolError("command frame with the MORE flag",
+                                            ZMTP_MALFORMED_COMMAND_UNSPECIFIED)
+                    if 0 <= max_command < size:
+                        raise MessageTooLarge(size, max_command)
+                elif 0 <= maxmsgsize < size:
+                    raise MessageTooLarge(size, maxmsgsize)
+                stop = start + size
+                if stop > end:
+                    if size >= BODY_MODE_THRESHOLD:
+                        self._enter_body_mode(flags, size, data[start:])
+                        pos = end
+                    break
+                body = data[start:stop]
+                pos = stop
+                if flags & FLAG_COMMAND:
+                    out.append(parse_command(body))
+                    self.saw_command = True
+                elif flags & FLAG_MORE:
+                    parts.append(body)
+                else:
+                    parts.append(body)
+                    out.append(parts)
+                    parts = self._parts = []
+        except ProtocolError as exc:
+            exc.items = out  # type: ignore[attr-defined]
+            self._tail = b""
+            raise
+        if pos < end:
+            self._tail = data[pos:]
+        return out
+
+
+# -- encoding --------------------------------------------------------------------------
+_SHORT_LAST = [bytes((0, n)) for n in range(256)]
+_SHORT_MORE = [bytes((FLAG_MORE, n)) for n in range(256)]
+
+
+def frame_header(size: int, more: bool = False, command: bool = False) -> bytes:
+    flags = (FLAG_MORE if more else 0) | (FLAG_COMMAND if command else 0)
+    if size < 256:
+        return bytes((flags, size))
+    return bytes((flags | FLAG_LONG,)) + _U64.pack(size)
+
+
+def encode_command(name: bytes, data: Buffer = b"") -> bytes:
+    """A complete command frame."""
+    if not 1 <= len(name) <= 255:
+        raise ValueError("command name must be 1..255 octets")
+    body = bytes((len(name),)) + name + bytes(data)
+    return frame_header(len(body), command=True) + body
+
+
+def encode_message(frames: List[Buffer]) -> bytes:
+    """A complete multipart message as one bytes object (tests and small paths)."""
+    encoder = FrameEncoder()
+    encoder.message(frames)
+    return b"".join(bytes(s) for s in encoder.take())
+
+
+class FrameEncoder:
+    """Accumulates encoded frames as a few segments ready for one scatter-gather write."""
+
+    __slots__ = ("_small", "_segments", "pending")
+
+    def __init__(self) -> None:
+        self._small = bytearray()
+        self._segments: List[Buffer] = []
+        #: bytes encoded and not yet taken
+        self.pending = 0
+
+    def message(self, frames: List[Buffer]) -> None:
+        small = self._small
+        last = len(frames) - 1
+        total = 0
+        for index, frame in enumerate(frames):
+            size = len(frame)
+            total += size
+            if size < 256:
+                small += (_SHORT_MORE if index < last else _SHORT_LAST)[size]
+            else:
+                small.append(FLAG_LONG | (FLAG_MORE if index < last else 0))
+                small += _U64.pack(size)
+            if size >= ZERO_COPY_THRESHOLD:
+                self._segments.append(small)
+                self._segments.append(frame)
+                small = self._small = bytearray()
+            else:
+                small += frame
+        self.pending += total + 9 * len(frames)
+
+    def raw(self, data: Buffer) -> None:
+        """Bytes that are already encoded (greeting, commands)."""
+        self._small += data
+        self.pending += len(data)
+
+    def command(self, name: bytes, data: Buffer = b"") -> None:
+        self.raw(encode_command(name, data))
+
+    def take(self) -> List[Buffer]:
+        """All segments encoded so far, in order; the encoder is empty afterwards."""
+        segments = self._segments
+        if self._small:
+            segments.append(self._small)
+            self._small = bytearray()
+        self._segments = []
+        self.pending = 0
+        return segments
+
+    def __bool__(self) -> bool:
+        return bool(self._small) or bool(self._segments)
+
+
+__all__ = [
+    "Command", "FrameDecoder", "FrameEncoder", "encode_command", "encode_message",
+    "frame_header", "parse_command", "FLAG_MORE", "FLAG_LONG", "FLAG_COMMAND",
+    "BODY_MODE_THRESHOLD", "ZERO_COPY_THRESHOLD", "MAX_LONG_SIZE",
+]
