@@ -114,6 +114,9 @@ class SocketPattern:
         """Handle a pattern-specific option; False when it is just stored."""
         return False
 
+    def check_send(self) -> None:
+        """Raise EFSM here if the state machine forbids starting a message now."""
+
     def accepts_new_pipe(self) -> bool:
         """PAIR refuses a second peer; everyone else takes them all."""
         return True

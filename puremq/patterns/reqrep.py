@@ -63,6 +63,10 @@ class Req(SocketPattern):
         self.receiving_reply = True
         return True
 
+    def check_send(self) -> None:
+        if self.receiving_reply and not self.options[SocketOption.REQ_RELAXED]:
+            raise _efsm()
+
     def xrecv(self) -> Optional[List[Any]]:
         if not self.receiving_reply:
             raise _efsm()
@@ -123,6 +127,10 @@ class Rep(SocketPattern):
             self.reply_pipe = fq.last_pipe
             self.sending_reply = True
             return msg[index + 1:]
+
+    def check_send(self) -> None:
+        if not self.sending_reply:
+            raise _efsm()
 
     def xsend(self, frames: List[Any]) -> bool:
         if not self.sending_reply:

@@ -41,7 +41,7 @@ class Lane:
     """One direction of a pipe: a deque with the wake-up protocol described above."""
 
     __slots__ = ("items", "signaled", "on_items", "waiting", "on_space", "hwm", "lwm",
-                 "__weakref__")
+                 "conflate", "__weakref__")
 
     def __init__(self, hwm: int = 0) -> None:
         self.items: Deque[Any] = deque()
@@ -49,6 +49,8 @@ class Lane:
         self.on_items: Callable[[], None] = _nothing
         self.waiting = False
         self.on_space: Callable[[], None] = _nothing
+        #: CONFLATE: keep only the newest message
+        self.conflate = False
         self.set_hwm(hwm)
 
     def set_hwm(self, hwm: int) -> None:
@@ -60,6 +62,8 @@ class Lane:
 
     def push(self, item: Any) -> None:
         """Append (producer side) and wake the consumer if it was idle."""
+        if self.conflate:
+            self.items.clear()
         self.items.append(item)
         if not self.signaled:
             self.signaled = True

@@ -107,6 +107,8 @@ class ZmtpConnection:
         self._encoder.raw(encode_greeting(mechanism.name, mechanism.as_server))
         self._wants_subscriptions = socket_type in _SUBSCRIBERS_OF
         self.failure: Optional[ConnectionFailed] = None
+        #: set when the last batch may hold events besides messages; the caller clears it
+        self.had_events = False
 
     # -- receiving --------------------------------------------------------------------
     def receive_data(self, data: Buffer) -> list:
@@ -117,13 +119,16 @@ class ZmtpConnection:
             try:
                 items = decoder.decode(data)
             except ProtocolError as exc:
+                self.had_events = True
                 return self._fail_with(exc, getattr(exc, "items", []))
             if decoder.saw_command:
                 decoder.saw_command = False
+                self.had_events = True
                 return self._active_items(items)
             return items
         if state is State.CLOSED:
             return []
+        self.had_events = True
         try:
             if state is State.GREETING:
                 data = self._receive_greeting(data)
@@ -142,9 +147,14 @@ class ZmtpConnection:
         return None
 
     def body_received(self, nbytes: int) -> list:
-        items = self._decoder.body_received(nbytes)
+        try:
+            items = self._decoder.body_received(nbytes)
+        except ProtocolError as exc:
+            self.had_events = True
+            return self._fail_with(exc, getattr(exc, "items", []))
         if self._decoder.saw_command:
             self._decoder.saw_command = False
+            self.had_events = True
             return self._active_items(items)
         return items
 

@@ -1,0 +1,287 @@
+"""Listeners (bind) and dialers (connect) for the stream transports, tcp and ipc.
+
+A :class:`Listener` accepts connections; each becomes a StreamConnection whose pipe is
+created when its handshake succeeds and detached when it closes.
+
+A :class:`Dialer` is one ``connect()``: it owns a lasting pipe (created at connect time so
+messages queue before the peer is reachable, as libzmq does unless IMMEDIATE is set), and
+keeps a connection to the endpoint alive, reconnecting after RECONNECT_IVL with
+exponential backoff up to RECONNECT_IVL_MAX.  A peer that broke the protocol or sent ERROR
+is not retried, as in libzmq.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import random
+import socket
+from typing import TYPE_CHECKING, Any, Optional, Set
+
+from ..constants import Event, SocketOption
+from ..transport import endpoint as ep
+from ..transport.sockets import dial, tune_stream
+from ..zmtp.connection import HandshakeComplete
+from .reactor import WRITE, Timer
+from .stream import StreamConnection
+
+if TYPE_CHECKING:
+    from ..routing.pipe import Pipe
+    from .socket_engine import SocketEngine
+
+_IN_PROGRESS = (_errno.EINPROGRESS, _errno.EAGAIN, _errno.EWOULDBLOCK, _errno.EALREADY)
+
+
+class Listener:
+    """A bound tcp/ipc endpoint (I/O thread after start)."""
+
+    def __init__(self, engine: "SocketEngine", sock: socket.socket, endpoint: str,
+                 ipc_path: Optional[str] = None) -> None:
+        self.engine = engine
+        self.reactor = engine.reactor
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.endpoint = endpoint
+        self.ipc_path = ipc_path
+        self.streams: Set[StreamConnection] = set()
+        self.closed = False
+
+    def start(self) -> None:
+        self.reactor.post(self._register)
+
+    def _register(self) -> None:
+        if not self.closed:
+            from .reactor import READ
+            self.reactor.register(self.fd, READ, self._on_accept)
+
+    def _on_accept(self, _mask: int) -> None:
+        engine = self.engine
+        for _ in range(64):
+            try:
+                conn, _addr = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                engine.emit(Event.ACCEPT_FAILED, exc.errno or 0, self.endpoint)
+                return
+            try:
+                conn.setblocking(False)
+                tune_stream(conn, engine.options)
+            except OSError:
+                conn.close()
+                continue
+            engine.emit(Event.ACCEPTED, conn.fileno(), self.endpoint)
+            stream = StreamConnection(engine, conn, self.endpoint, self)
+            self.streams.add(stream)
+            stream.start()
+
+    def stream_ready(self, stream: StreamConnection, event: HandshakeComplete) -> "Pipe":
+        return self.engine.new_stream_pipe(stream, event, self.endpoint)
+
+    def stream_closed(self, stream: StreamConnection) -> None:
+        self.streams.discard(stream)
+        if stream.pipe is not None:
+            self.engine.detach_later(stream.pipe)
+
+    def shutdown(self, linger_ms: int) -> None:
+        """Stop listening; connections accepted here close too (libzmq's unbind/close)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.reactor.unregister(self.fd)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        if self.ipc_path and not self.ipc_path.startswith("\0"):
+            try:
+                os.unlink(self.ipc_path)
+            except OSError:
+                pass
+        self.engine.emit(Event.CLOSED, self.fd, self.endpoint)
+        for stream in list(self.streams):
+            stream.shutdown(linger_ms)
+
+
+class Dialer:
+    """One connect(): a lasting pipe and a connection kept alive to the endpoint."""
+
+    def __init__(self, engine: "SocketEngine", endpoint: ep.Endpoint,
+                 pipe: Optional["Pipe"]) -> None:
+        self.engine = engine
+        self.reactor = engine.reactor
+        self.endpoint = endpoint
+        self.pipe = pipe
+        self.stream: Optional[StreamConnection] = None
+        self.closed = False
+        options = engine.options
+        self.current_ivl = options[SocketOption.RECONNECT_IVL]
+        self._timer: Optional[Timer] = None
+        self._pending: Optional[socket.socket] = None
+        if endpoint.transport == "tcp":
+            self.source, self.host, self.port = ep.split_tcp_connect(endpoint.address,
+                                                                     endpoint.text)
+        else:
+            self.ipc_path, _text = ep.resolve_ipc(endpoint.address, endpoint.text, False)
+        if pipe is not None:
+            self._wire(pipe)
+
+    def _wire(self, pipe: "Pipe") -> None:
+        reactor = self.reactor
+        pipe.outbound.on_items = lambda: reactor.schedule_flush(self)
+        pipe.inbound.on_space = lambda: reactor.post(self.resume_reading)
+        pipe.peer = self
+
+    # -- from the socket's thread ---------------------------------------------------------
+    def start(self) -> None:
+        self.reactor.post(self._attempt)
+
+    def terminate(self) -> None:
+        """Drop the current connection (the dialer itself keeps reconnecting)."""
+        self.reactor.post(lambda: self.stream.close() if self.stream else None)
+
+    # -- I/O thread -----------------------------------------------------------------------
+    def flush(self) -> None:
+        if self.stream is not None and self.stream.handshaken:
+            self.stream.flush()
+
+    def resume_reading(self) -> None:
+        if self.stream is not None:
+            self.stream.resume_reading()
+
+    def _attempt(self) -> None:
+        self._timer = None
+        if self.closed:
+            return
+        engine = self.engine
+        options = engine.options
+        try:
+            if self.endpoint.transport == "tcp":
+                addresses = ep.resolve_tcp_connect(self.host, self.port,
+                                                   bool(options[SocketOption.IPV6]))
+                family, sockaddr = addresses[0]
+                source = None
+                if self.source:
+                    source = ep.resolve_tcp_connect(self.source.rsplit(":", 1)[0] if ":" in
+                                                    self.source else self.source,
+                                                    int(self.source.rsplit(":", 1)[1]) if ":"
+                                                    in self.source else 0,
+                                                    bool(options[SocketOption.IPV6]))[0][1]
+                sock, err = dial(family, sockaddr, options, source)
+            else:
+                sock, err = dial(socket.AF_UNIX, self.ipc_path, options)
+        except (OSError, UnicodeError, ValueError, IndexError):
+            self._retry()
+            return
+        if err == 0:
+            self._connected(sock)
+        elif err in _IN_PROGRESS:
+            self._pending = sock
+            self.reactor.register(sock.fileno(), WRITE, self._on_connect_ready)
+            engine.emit(Event.CONNECT_DELAYED, err, self.endpoint.text)
+            timeout = options[SocketOption.CONNECT_TIMEOUT]
+            if timeout > 0:
+                self._timer = self.reactor.call_later(timeout / 1000.0, self._connect_timeout)
+        else:
+            sock.close()
+            self._retry()
+
+    def _on_connect_ready(self, _mask: int) -> None:
+        sock = self._pending
+        if sock is None:
+            return
+        self._pending = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.reactor.unregister(sock.fileno())
+        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            sock.close()
+            self._retry()
+        else:
+            self._connected(sock)
+
+    def _connect_timeout(self) -> None:
+        self._timer = None
+        sock = self._pending
+        if sock is not None:
+            self._pending = None
+            self.reactor.unregister(sock.fileno())
+            sock.close()
+            self._retry()
+
+    def _connected(self, sock: socket.socket) -> None:
+        if self.closed:
+            sock.close()
+            return
+        try:
+            tune_stream(sock, self.engine.options)
+        except OSError:
+            sock.close()
+            self._retry()
+            return
+        self.current_ivl = self.engine.options[SocketOption.RECONNECT_IVL]
+        self.engine.emit(Event.CONNECTED, sock.fileno(), self.endpoint.text)
+        self.stream = StreamConnection(self.engine, sock, self.endpoint.text, self)
+        self.stream.start()
+
+    def _retry(self) -> None:
+        if self.closed:
+            return
+        options = self.engine.options
+        ivl = options[SocketOption.RECONNECT_IVL]
+        if ivl < 0:
+            return
+        delay = self.current_ivl + (random.randrange(ivl) if ivl > 0 else 0)
+        ivl_max = options[SocketOption.RECONNECT_IVL_MAX]
+        if ivl_max > 0 and ivl_max > ivl:
+            self.current_ivl = min(self.current_ivl * 2, ivl_max)
+        self.engine.emit(Event.CONNECT_RETRIED, delay, self.endpoint.text)
+        self._timer = self.reactor.call_later(delay / 1000.0, self._attempt)
+
+    def stream_ready(self, stream: StreamConnection, event: HandshakeComplete) -> "Pipe":
+        pipe = self.pipe
+        if pipe is None:  # IMMEDIATE: the pipe exists only while connected
+            pipe = self.engine.new_stream_pipe(stream, event, self.endpoint.text)
+            self.pipe = pipe
+            self._wire(pipe)
+            return pipe
+        pipe.properties = self.engine.peer_properties(stream, event)
+        if pipe.user is None and pipe.routing_id is None:
+            pipe.routing_id = event.peer_identity
+            self.engine.identify_later(pipe)
+        return pipe
+
+    def stream_closed(self, stream: StreamConnection) -> None:
+        if stream is not self.stream:
+            return
+        self.stream = None
+        if self.closed:
+            return
+        if self.engine.options[SocketOption.IMMEDIATE] and self.pipe is not None:
+            self.engine.detach_later(self.pipe)
+            self.pipe = None
+        failure = stream.failure
+        if failure is not None and (failure.peer_error is not None or failure.code):
+            # libzmq does not reconnect after a protocol error or an ERROR command.
+            self.closed = True
+            if self.pipe is not None:
+                self.engine.detach_later(self.pipe)
+            return
+        self._retry()
+
+    def shutdown(self, linger_ms: int) -> None:
+        """disconnect() or close(): stop reconnecting; send what is queued within LINGER."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pending is not None:
+            self.reactor.unregister(self._pending.fileno())
+            self._pending.close()
+            self._pending = None
+        if self.stream is not None:
+            self.stream.shutdown(linger_ms)

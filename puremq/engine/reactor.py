@@ -1,0 +1,213 @@
+"""The I/O thread: one readiness loop that owns every OS connection of its context.
+
+Theory of operation
+-------------------
+Other threads never touch a connection; they hand work to the reactor:
+
+* :meth:`Reactor.post` queues a callable to run in the I/O thread,
+* :meth:`Reactor.schedule_flush` queues a connection whose outbound lane has new messages.
+
+Both wake the thread through its own eventfd, and only when it is asleep (or about to be):
+the loop sets ``sleeping`` before it checks its queues one last time and polls, and a poster
+appends before it reads ``sleeping``; whichever goes second sees the other's write, so a
+wake-up is never lost and a busy stream costs no syscall per message.
+
+Each pass runs posted callables, flushes scheduled connections, polls (epoll on Linux) with
+the time to the next timer as timeout, dispatches readiness to the registered handlers and
+fires due timers.  Handlers are ``handler(events)`` with select.POLLIN/POLLOUT bits.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import select
+import threading
+import time
+from collections import deque
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+
+from .signaler import Signaler
+
+log = logging.getLogger("puremq.engine")
+
+READ = select.POLLIN
+WRITE = select.POLLOUT
+ERROR = select.POLLERR | select.POLLHUP
+
+_monotonic = time.monotonic
+
+
+class Timer:
+    __slots__ = ("deadline", "callback", "cancelled")
+
+    def __init__(self, deadline: float, callback: Callable[[], None]) -> None:
+        self.deadline = deadline
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _EpollPoller:
+    """epoll where available, poll otherwise; both report POLLIN/POLLOUT-style bits."""
+
+    def __init__(self) -> None:
+        if hasattr(select, "epoll"):
+            self._impl: Any = select.epoll()
+            self._read, self._write = select.EPOLLIN, select.EPOLLOUT
+            self._err = select.EPOLLERR | select.EPOLLHUP
+            self._is_epoll = True
+        else:  # pragma: no cover - non-Linux
+            self._impl = select.poll()
+            self._read, self._write = select.POLLIN, select.POLLOUT
+            self._err = select.POLLERR | select.POLLHUP
+            self._is_epoll = False
+
+    def _mask(self, events: int) -> int:
+        mask = 0
+        if events & READ:
+            mask |= self._read
+        if events & WRITE:
+            mask |= self._write
+        return mask
+
+    def register(self, fd: int, events: int) -> None:
+        self._impl.register(fd, self._mask(events))
+
+    def modify(self, fd: int, events: int) -> None:
+        self._impl.modify(fd, self._mask(events))
+
+    def unregister(self, fd: int) -> None:
+        try:
+            self._impl.unregister(fd)
+        except (KeyError, OSError, ValueError):
+            pass
+
+    def poll(self, timeout: Optional[float]) -> List[Tuple[int, int]]:
+        if self._is_epoll:
+            raw = self._impl.poll(-1 if timeout is None else timeout)
+        else:  # pragma: no cover
+            raw = self._impl.poll(None if timeout is None else timeout * 1000)
+        out = []
+        read_bit, write_bit, err_bits = self._read, self._write, self._err
+        for fd, mask in raw:
+            events = 0
+            if mask & (read_bit | err_bits):
+                events |= READ
+            if mask & write_bit:
+                events |= WRITE
+            if mask & err_bits:
+                events |= ERROR
+            out.append((fd, events))
+        return out
+
+    def close(self) -> None:
+        if self._is_epoll:
+            self._impl.close()
+
+
+class Reactor:
+    """One I/O thread."""
+
+    def __init__(self, name: str = "puremq-io") -> None:
+        self._poller = _EpollPoller()
+        self._handlers: Dict[int, Tuple[Callable[[int], None], int]] = {}
+        self._posted: Deque[Callable[[], None]] = deque()
+        self._flushes: Deque[Any] = deque()
+        self._timers: List[Tuple[float, int, Timer]] = []
+        self._timer_seq = itertools.count()
+        self._waker = Signaler()
+        self.sleeping = False
+        self._running = True
+        self._poller.register(self._waker.fileno(), READ)
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    # -- from any thread ---------------------------------------------------------------
+    def post(self, callback: Callable[[], None]) -> None:
+        self._posted.append(callback)
+        if self.sleeping:
+            self._waker.set()
+
+    def schedule_flush(self, connection: Any) -> None:
+        self._flushes.append(connection)
+        if self.sleeping:
+            self._waker.set()
+
+    def in_io_thread(self) -> bool:
+        return threading.current_thread() is self.thread
+
+    def stop(self, timeout: Optional[float] = 5.0) -> None:
+        def halt() -> None:
+            self._running = False
+        self.post(halt)
+        self._waker.set()
+        if not self.in_io_thread():
+            self.thread.join(timeout)
+
+    # -- in the I/O thread ---------------------------------------------------------------
+    def register(self, fd: int, events: int, handler: Callable[[int], None]) -> None:
+        if fd in self._handlers:
+            self._poller.modify(fd, events)
+        else:
+            self._poller.register(fd, events)
+        self._handlers[fd] = (handler, events)
+
+    def modify(self, fd: int, events: int) -> None:
+        entry = self._handlers.get(fd)
+        if entry is None or entry[1] == events:
+            return
+        self._handlers[fd] = (entry[0], events)
+        self._poller.modify(fd, events)
+
+    def unregister(self, fd: int) -> None:
+        if self._handlers.pop(fd, None) is not None:
+            self._poller.unregister(fd)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        timer = Timer(_monotonic() + delay, callback)
+        heapq.heappush(self._timers, (timer.deadline, next(self._timer_seq), timer))
+        return timer
+
+    def _run(self) -> None:
+        posted = self._posted
+        flushes = self._flushes
+        handlers = self._handlers
+        poller = self._poller
+        waker = self._waker
+        waker_fd = waker.fileno()
+        timers = self._timers
+        while self._running:
+            try:
+                while posted:
+                    posted.popleft()()
+                while flushes:
+                    flushes.popleft().flush()
+                timeout: Optional[float] = None
+                if timers:
+                    timeout = max(0.0, timers[0][0] - _monotonic())
+                self.sleeping = True
+                if posted or flushes:
+                    timeout = 0.0
+                events = poller.poll(timeout)
+                self.sleeping = False
+                for fd, mask in events:
+                    if fd == waker_fd:
+                        waker.clear()
+                        continue
+                    entry = handlers.get(fd)
+                    if entry is not None:
+                        entry[0](mask)
+                if timers:
+                    now = _monotonic()
+                    while timers and timers[0][0] <= now:
+                        timer = heapq.heappop(timers)[2]
+                        if not timer.cancelled:
+                            timer.callback()
+            except Exception:  # a bug in a handler must not kill the I/O thread
+                log.exception("puremq I/O thread: unexpected error")
+        self._poller.close()
+        self._waker.close()

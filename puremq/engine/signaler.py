@@ -1,0 +1,71 @@
+"""A file descriptor that becomes readable when a socket's state may have changed.
+
+It is what ``Socket.FD`` returns, what blocking calls, Poller and event loops wait on.
+eventfd where the platform has it (one fd, one 8-byte counter); a pipe otherwise.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import select
+from typing import Optional
+
+_HAS_EVENTFD = hasattr(os, "eventfd")
+_ONE = (1).to_bytes(8, "little")
+
+
+class Signaler:
+    __slots__ = ("_read_fd", "_write_fd", "closed")
+
+    def __init__(self) -> None:
+        if _HAS_EVENTFD:
+            fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)  # type: ignore[attr-defined]
+            self._read_fd = self._write_fd = fd
+        else:
+            self._read_fd, self._write_fd = os.pipe()
+            os.set_blocking(self._read_fd, False)
+            os.set_blocking(self._write_fd, False)
+        self.closed = False
+
+    def fileno(self) -> int:
+        return self._read_fd
+
+    def set(self) -> None:
+        """Make the fd readable (any thread)."""
+        try:
+            os.write(self._write_fd, _ONE if _HAS_EVENTFD else b"\x01")
+        except BlockingIOError:
+            pass  # already readable: the pipe is full of wake-ups
+        except OSError as exc:
+            if exc.errno != _errno.EBADF:
+                raise
+
+    def clear(self) -> None:
+        """Drain: the fd is not readable afterwards until the next set()."""
+        try:
+            if _HAS_EVENTFD:
+                os.read(self._read_fd, 8)
+            else:
+                while os.read(self._read_fd, 4096):
+                    pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError as exc:
+            if exc.errno != _errno.EBADF:
+                raise
+
+    def wait(self, timeout_ms: Optional[float]) -> bool:
+        """Block until readable or ``timeout_ms`` (None = forever); True if readable."""
+        poller = select.poll()
+        poller.register(self._read_fd, select.POLLIN)
+        ready = poller.poll(None if timeout_ms is None or timeout_ms < 0 else timeout_ms)
+        return bool(ready)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        os.close(self._read_fd)
+        if self._write_fd != self._read_fd:
+            os.close(self._write_fd)

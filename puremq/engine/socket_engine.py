@@ -1,0 +1,374 @@
+"""The engine half of a socket: its endpoints, its wake-up fd and the blocking waits.
+
+Theory of operation
+-------------------
+The application thread calls into the pattern directly for the fast path (see
+puremq.socket); it comes here when it must wait, bind, connect or close.
+
+Waking: ``armed`` is set by the owning thread just before it decides to wait (after
+draining the fd); producers call :meth:`wake`, which writes the fd only if ``armed`` was
+set, and clears it.  So a socket that is busy costs producers one attribute check, and a
+socket that waits is always woken: the owner arms first and looks second, the producer
+publishes first and checks ``armed`` second.
+
+Pipes of stream connections are created in the I/O thread at handshake time and reach the
+pattern as commands (attach/identify/detach), processed in order by the owning thread.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+
+from ..constants import Errno, Event, PollEvent, SocketOption, SocketType
+from ..error import Again, ContextTerminated, ZMQError
+from ..options import Options
+from ..patterns import PATTERNS
+from ..routing.pipe import Lane, Pipe
+from ..transport import endpoint as ep
+from ..transport.sockets import listen_ipc, listen_tcp
+from ..zmtp.connection import HandshakeComplete
+from .endpoints import Dialer, Listener
+from .inproc import InprocLink
+from .signaler import Signaler
+
+if TYPE_CHECKING:
+    from .context_engine import ContextEngine
+    from .stream import StreamConnection
+
+_monotonic = time.monotonic
+MonitorHook = Callable[[int, int, str], None]
+
+
+class SocketEngine:
+    def __init__(self, context: "ContextEngine", socket_type: int) -> None:
+        pattern_class = PATTERNS.get(socket_type)
+        if pattern_class is None:
+            raise ZMQError(Errno.EINVAL, f"socket type {socket_type} is not supported")
+        self.context = context
+        self.socket_type = socket_type
+        self.options = Options(socket_type)
+        self.signaler = Signaler()
+        self.armed = False
+        self.fd_pending = False
+        self.closed = False
+        self.pattern = pattern_class(self.options, self.wake)
+        if hasattr(self.pattern, "kill_pipe"):
+            self.pattern.kill_pipe = self._kill_pipe  # type: ignore[attr-defined]
+        self._reactor = None
+        #: endpoint text -> Listener / Dialer / InprocLink / inproc name marker
+        self.endpoints: Dict[str, List[Any]] = {}
+        self.monitor_hook: Optional[MonitorHook] = None
+
+    # -- waking (any thread) ------------------------------------------------------------
+    def wake(self) -> None:
+        if self.armed:
+            self.armed = False
+            self.fd_pending = True
+            self.signaler.set()
+
+    def _arm(self) -> None:
+        if self.fd_pending:
+            self.fd_pending = False
+            self.signaler.clear()
+        self.armed = True
+
+    def force_wake(self) -> None:
+        """Context termination: wake the owner whatever it is doing."""
+        self.fd_pending = True
+        self.signaler.set()
+
+    @property
+    def reactor(self) -> Any:
+        if self._reactor is None:
+            self._reactor = self.context.reactor_for(self)
+        return self._reactor
+
+    def emit(self, event: int, value: int, endpoint: str) -> None:
+        hook = self.monitor_hook
+        if hook is not None:
+            hook(event, value, endpoint)
+
+    # -- I/O thread -> owner --------------------------------------------------------------
+    def attach_later(self, pipe: Pipe) -> None:
+        self.pattern.post(lambda: self._attach(pipe))
+
+    def _attach(self, pipe: Pipe) -> None:
+        if self.closed:
+            self._kill_pipe(pipe)
+            return
+        if not self.pattern.accepts_new_pipe():
+            self._kill_pipe(pipe)
+            return
+        self.pattern.attach(pipe)
+
+    def detach_later(self, pipe: Pipe) -> None:
+        pipe.terminated = True
+        self.pattern.post(lambda: self.pattern.detach(pipe))
+
+    def identify_later(self, pipe: Pipe) -> None:
+        self.pattern.post(lambda: self.pattern.identify(pipe))
+
+    def _kill_pipe(self, pipe: Pipe) -> None:
+        peer = pipe.peer
+        if peer is not None:
+            peer.terminate()
+
+    def peer_properties(self, stream: "StreamConnection", event: HandshakeComplete) -> dict:
+        props: Dict[str, Any] = dict(event.properties)
+        props["Routing-Id"] = event.peer_identity
+        try:
+            peer = stream.sock.getpeername()
+            if isinstance(peer, tuple):
+                props["Peer-Address"] = peer[0]
+            elif peer:
+                props["Peer-Address"] = peer if isinstance(peer, str) else peer.decode()
+        except OSError:
+            pass
+        return props
+
+    def new_stream_pipe(self, stream: "StreamConnection", event: HandshakeComplete,
+                        endpoint: str) -> Pipe:
+        """A pipe for a connection that just completed its handshake (I/O thread)."""
+        options = self.options
+        inbound = Lane(options[SocketOption.RCVHWM])
+        outbound = Lane(options[SocketOption.SNDHWM])
+        if options[SocketOption.CONFLATE]:
+            inbound.conflate = outbound.conflate = True
+        pipe = Pipe(inbound, outbound, endpoint)
+        pipe.routing_id = event.peer_identity
+        pipe.properties = self.peer_properties(stream, event)
+        pipe.peer = stream
+        self.pattern.prepare_pipe(pipe)
+        reactor = self.reactor
+        outbound.on_items = lambda: reactor.schedule_flush(stream)
+        inbound.on_space = lambda: reactor.post(stream.resume_reading)
+        self.attach_later(pipe)
+        return pipe
+
+    def attach_inproc(self, pipe: Pipe, link: InprocLink) -> None:
+        self.pattern.attach(pipe)
+
+    # -- endpoints (owner thread) ---------------------------------------------------------
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ZMQError(Errno.ENOTSOCK)
+        if self.context.terminated:
+            raise ContextTerminated()
+
+    def bind(self, addr: Any) -> str:
+        self._check_open()
+        endpoint = ep.parse(addr)
+        transport = endpoint.transport
+        options = self.options
+        if transport == "inproc":
+            self.context.inproc.bind(self, endpoint.address)
+            self.endpoints.setdefault(endpoint.text, []).append(("inproc", endpoint.address))
+            text = endpoint.text
+        elif transport == "tcp":
+            family, sockaddr = ep.resolve_tcp_bind(endpoint.address,
+                                                   bool(options[SocketOption.IPV6]),
+                                                   endpoint.text)
+            sock = listen_tcp(family, sockaddr, options, endpoint.text)
+            text = ep.tcp_endpoint_text(sock.getsockname())
+            self._start_listener(Listener(self, sock, text), endpoint.text, text)
+        else:
+            path, text = ep.resolve_ipc(endpoint.address, endpoint.text, True)
+            sock = listen_ipc(path, options, endpoint.text)
+            self._start_listener(Listener(self, sock, text, ipc_path=path), endpoint.text, text)
+        options.values[SocketOption.LAST_ENDPOINT] = text.encode()
+        return text
+
+    def _start_listener(self, listener: Listener, asked: str, actual: str) -> None:
+        self.endpoints.setdefault(actual, []).append(listener)
+        if asked != actual:
+            self.endpoints.setdefault(asked, []).append(listener)
+        listener.start()
+        self.emit(Event.LISTENING, listener.fd, actual)
+
+    def connect(self, addr: Any) -> str:
+        self._check_open()
+        endpoint = ep.parse(addr)
+        options = self.options
+        if endpoint.transport == "inproc":
+            link = self.context.inproc.connect(self, endpoint.address)
+            self.endpoints.setdefault(endpoint.text, []).append(link)
+        else:
+            pipe = None
+            if not options[SocketOption.IMMEDIATE]:
+                inbound = Lane(options[SocketOption.RCVHWM])
+                outbound = Lane(options[SocketOption.SNDHWM])
+                if options[SocketOption.CONFLATE]:
+                    inbound.conflate = outbound.conflate = True
+                pipe = Pipe(inbound, outbound, endpoint.text)
+                connect_rid = options.values.get(SocketOption.CONNECT_ROUTING_ID)
+                if connect_rid:
+                    pipe.routing_id = connect_rid
+                    options.values[SocketOption.CONNECT_ROUTING_ID] = b""
+                self.pattern.prepare_pipe(pipe)
+            dialer = Dialer(self, endpoint, pipe)
+            if pipe is not None:
+                self.pattern.attach(pipe)
+            self.endpoints.setdefault(endpoint.text, []).append(dialer)
+            dialer.start()
+        options.values[SocketOption.LAST_ENDPOINT] = endpoint.text.encode()
+        return endpoint.text
+
+    def unbind(self, addr: Any) -> None:
+        self._check_open()
+        text = ep.parse(addr).text
+        entries = self.endpoints.get(text)
+        listeners = [e for e in entries or [] if isinstance(e, (Listener, tuple))]
+        if not listeners:
+            raise ZMQError(Errno.ENOENT, f"No such file or directory (addr={text!r})")
+        self._drop_entries(text, listeners)
+
+    def disconnect(self, addr: Any) -> None:
+        self._check_open()
+        text = ep.parse(addr).text
+        entries = self.endpoints.get(text)
+        dialers = [e for e in entries or [] if isinstance(e, (Dialer, InprocLink))]
+        if not dialers:
+            raise ZMQError(Errno.ENOENT, f"No such file or directory (addr={text!r})")
+        self._drop_entries(text, dialers)
+
+    def _drop_entries(self, text: str, entries: List[Any]) -> None:
+        linger = self.options[SocketOption.LINGER]
+        for entry in entries:
+            for key, values in list(self.endpoints.items()):
+                if entry in values:
+                    values.remove(entry)
+                    if not values:
+                        del self.endpoints[key]
+            self._shutdown_entry(entry, linger)
+
+    def _shutdown_entry(self, entry: Any, linger: int) -> None:
+        if isinstance(entry, tuple):
+            self.context.inproc.unbind(self, entry[1])
+        elif isinstance(entry, InprocLink):
+            entry.terminate()
+        elif isinstance(entry, Dialer):
+            if entry.pipe is not None:
+                self.pattern.detach(entry.pipe)
+            self.reactor.post(lambda: entry.shutdown(linger))
+        else:
+            self.reactor.post(lambda: entry.shutdown(linger))
+
+    # -- waiting (owner thread) ------------------------------------------------------------
+    def _deadline(self, timeout_ms: int) -> Optional[float]:
+        return None if timeout_ms < 0 else _monotonic() + timeout_ms / 1000.0
+
+    def _wait(self, deadline: Optional[float]) -> bool:
+        """Wait for a wake-up; False when the deadline passed."""
+        if deadline is None:
+            self.signaler.wait(None)
+            return True
+        remaining = deadline - _monotonic()
+        if remaining <= 0:
+            return False
+        self.signaler.wait(remaining * 1000.0)
+        return True
+
+    def send_waiting(self, frames: List[Any], timeout_ms: int) -> None:
+        """The slow path of send: wait until the pattern takes ``frames`` or time runs out."""
+        pattern = self.pattern
+        deadline = self._deadline(timeout_ms)
+        while True:
+            self._arm()
+            pattern.process_commands()
+            self._check_open()
+            if pattern.xsend(frames):
+                return
+            if pattern.xwait_for_space():
+                continue
+            if timeout_ms == 0 or not self._wait(deadline):
+                raise Again()
+
+    def wait_until_writable(self, timeout_ms: int) -> None:
+        """Before the first part of a multipart send: wait for room, or EAGAIN."""
+        pattern = self.pattern
+        deadline = self._deadline(timeout_ms)
+        while True:
+            self._arm()
+            pattern.process_commands()
+            self._check_open()
+            if pattern.xhas_out() or (pattern.xwait_for_space() and pattern.xhas_out()):
+                return
+            if timeout_ms == 0 or not self._wait(deadline):
+                raise Again()
+
+    def recv_waiting(self, timeout_ms: int) -> List[Any]:
+        pattern = self.pattern
+        deadline = self._deadline(timeout_ms)
+        while True:
+            self._arm()
+            pattern.process_commands()
+            self._check_open()
+            msg = pattern.xrecv()
+            if msg is not None:
+                return msg
+            if timeout_ms == 0 or not self._wait(deadline):
+                raise Again()
+
+    def poll_events(self, interest: int = PollEvent.POLLIN | PollEvent.POLLOUT) -> int:
+        """EVENTS: what the socket can do now; arms the fd for the next change."""
+        self._arm()
+        pattern = self.pattern
+        pattern.process_commands()
+        events = 0
+        if interest & PollEvent.POLLIN and pattern.xhas_in():
+            events |= PollEvent.POLLIN
+        if interest & PollEvent.POLLOUT:
+            if pattern.xhas_out():
+                events |= PollEvent.POLLOUT
+            elif pattern.xwait_for_space() and pattern.xhas_out():
+                events |= PollEvent.POLLOUT
+        return events
+
+    # -- lingering ----------------------------------------------------------------------
+    def lingering_started(self, obj: Any) -> None:
+        self.context.linger_begin(obj)
+
+    def lingering_done(self, obj: Any) -> None:
+        self.context.linger_end(obj)
+
+    # -- closing ------------------------------------------------------------------------
+    def close(self, linger: Optional[int] = None) -> None:
+        if self.closed:
+            return
+        if linger is None:
+            linger = self.options[SocketOption.LINGER]
+        self.closed = True
+        self.armed = False
+        self.pattern.process_commands()
+        self.context.inproc.unbind_all(self)
+        seen = set()
+        for entries in self.endpoints.values():
+            for entry in entries:
+                if id(entry) in seen:
+                    continue
+                seen.add(id(entry))
+                self._shutdown_entry(entry, linger)
+        self.endpoints.clear()
+        for pipe in list(self.pattern.pipes):
+            if isinstance(pipe.peer, InprocLink):
+                pipe.peer.terminate()
+        self.pattern.close()
+        if self._reactor is not None:
+            self._reactor.post(self.signaler.close)
+        else:
+            self.signaler.close()
+        self.context.socket_closed(self)
+
+    def fileno(self) -> int:
+        return self.signaler.fileno()
+
+
+def socket_type_name(socket_type: int) -> str:
+    try:
+        return SocketType(socket_type).name
+    except ValueError:
+        return str(socket_type)
+
+
+__all__ = ["SocketEngine", "socket_type_name"]

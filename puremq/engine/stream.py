@@ -1,0 +1,413 @@
+"""One OS stream connection (tcp or ipc) driven by a sans-IO ZMTP connection.
+
+Theory of operation
+-------------------
+Lives entirely in the I/O thread.  From construction it writes its greeting, reads the
+peer's, and lets :class:`~puremq.zmtp.ZmtpConnection` run the handshake.  When the
+handshake completes it is given a pipe (a new one on the bind side; the dialer's lasting
+one on the connect side) and from then on:
+
+* **reading** -- ``recv`` up to a chunk (or ``recv_into`` the body buffer of a large frame),
+  decode every complete message in it and append them to the pipe's inbound lane in one
+  ``extend``; the application is woken once per batch.  When the lane reaches its
+  high-water mark, reading stops until the application drains it to the low-water mark
+  (TCP back-pressure does the rest).
+* **writing** -- :meth:`flush` takes every message queued on the outbound lane (up to a
+  batch), encodes them into a few segments and writes them with one ``sendmsg``; large
+  bodies are segments of their own, never copied.  On EAGAIN it waits for writability
+  with the rest; when the lane is empty it stops asking.
+
+Any fault closes the connection; what happens next (reconnect, detach the pipe) is the
+owner's decision (:class:`~puremq.engine.endpoints.Dialer` or the bind side's socket).
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import socket
+import time
+from typing import TYPE_CHECKING, Any, List, Optional
+
+from ..constants import Event, SocketOption
+from ..zmtp.connection import (ConnectionFailed, HandshakeComplete, PingReceived,
+                               ZmtpConnection, null_metadata)
+from ..zmtp.mechanisms.null import NullMechanism
+from .reactor import READ, WRITE, Reactor, Timer
+
+if TYPE_CHECKING:
+    from ..routing.pipe import Pipe
+    from .socket_engine import SocketEngine
+
+READ_CHUNK = 1 << 17
+READS_PER_EVENT = 8
+WRITE_BATCH = 1 << 18
+FLUSH_FAIRNESS = 1 << 22
+
+_monotonic = time.monotonic
+
+
+class StreamConnection:
+    def __init__(self, engine: "SocketEngine", sock: socket.socket, endpoint: str,
+                 owner: Any) -> None:
+        self.engine = engine
+        self.reactor: Reactor = engine.reactor
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.endpoint = endpoint
+        #: the Dialer or Listener this connection belongs to
+        self.owner = owner
+        options = engine.options
+        type_name = engine.pattern.type_name
+        identity = options[SocketOption.ROUTING_ID] or b""
+        self.zmtp = ZmtpConnection(
+            type_name, NullMechanism(null_metadata(type_name, identity)),
+            maxmsgsize=options[SocketOption.MAXMSGSIZE])
+        self.pipe: Optional["Pipe"] = None
+        self.handshaken = False
+        self.closed = False
+        self.read_paused = False
+        self.want_write = False
+        self.lingering = False
+        self.out_segments: List[Any] = []
+        #: the segments of the write in progress, whole: a zero-copy body stays referenced
+        #: (and its MessageTracker pending) until the kernel has all of it
+        self._inflight: List[Any] = []
+        self.converts_subscriptions = engine.pattern.sends_subscriptions
+        self.failure: Optional[ConnectionFailed] = None
+        self._handshake_timer: Optional[Timer] = None
+        self._heartbeat_timer: Optional[Timer] = None
+        self._ttl_timer: Optional[Timer] = None
+        self._linger_timer: Optional[Timer] = None
+        self.last_rx = 0.0
+        self.track_rx = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        self.reactor.register(self.fd, READ, self._on_events)
+        ivl = self.engine.options[SocketOption.HANDSHAKE_IVL]
+        if ivl > 0:
+            self._handshake_timer = self.reactor.call_later(ivl / 1000.0,
+                                                            self._handshake_timeout)
+        self._write_pending_output()
+
+    def terminate(self) -> None:
+        """Close from any thread (ROUTER_HANDOVER, PAIR refusing a second peer)."""
+        self.reactor.post(self.close)
+
+    def close(self, failure: Optional[ConnectionFailed] = None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if failure is not None:
+            self.failure = failure
+        for timer in (self._handshake_timer, self._heartbeat_timer, self._ttl_timer,
+                      self._linger_timer):
+            if timer is not None:
+                timer.cancel()
+        self.reactor.unregister(self.fd)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        self.engine.emit(Event.DISCONNECTED, self.fd, self.endpoint)
+        self.owner.stream_closed(self)
+        if self.lingering:
+            self.engine.lingering_done(self)
+
+    def shutdown(self, linger_ms: int) -> None:
+        """The socket is closing: send what is queued within LINGER, then close."""
+        if self.closed:
+            return
+        if linger_ms == 0 or not self.handshaken or self.pipe is None:
+            self.close()
+            return
+        self.lingering = True
+        self.engine.lingering_started(self)
+        self._pause_reading()
+        if linger_ms > 0:
+            self._linger_timer = self.reactor.call_later(linger_ms / 1000.0, self.close)
+        self.flush()
+
+    def _handshake_timeout(self) -> None:
+        if not self.handshaken and not self.closed:
+            self.engine.emit(Event.HANDSHAKE_FAILED_NO_DETAIL, 0, self.endpoint)
+            self.close(ConnectionFailed("handshake timed out", 0, _errno.ETIMEDOUT, True))
+
+    # -- readiness ----------------------------------------------------------------------
+    def _on_events(self, mask: int) -> None:
+        if mask & READ and not self.read_paused:
+            self._on_readable()
+        if mask & WRITE and not self.closed:
+            if self.handshaken:
+                self.flush()
+            else:
+                self._write_pending_output()
+
+    def _update_interest(self) -> None:
+        if self.closed:
+            return
+        events = (0 if self.read_paused else READ) | (WRITE if self.want_write else 0)
+        self.reactor.modify(self.fd, events)
+
+    # -- reading ------------------------------------------------------------------------
+    def _on_readable(self) -> None:
+        sock = self.sock
+        zmtp = self.zmtp
+        for _round in range(READS_PER_EVENT):
+            body = zmtp.body_buffer()
+            try:
+                if body is not None:
+                    received = sock.recv_into(body)
+                    if received == 0:
+                        self._peer_closed()
+                        return
+                    items = zmtp.body_received(received)
+                    full_read = True
+                else:
+                    data = sock.recv(READ_CHUNK)
+                    if not data:
+                        self._peer_closed()
+                        return
+                    items = zmtp.receive_data(data)
+                    full_read = len(data) == READ_CHUNK
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                self._peer_closed(exc)
+                return
+            if self.track_rx:
+                self.last_rx = _monotonic()
+            if items:
+                if zmtp.had_events:
+                    zmtp.had_events = False
+                    self._deliver_mixed(items)
+                else:
+                    self._deliver(items)
+            if self.closed or self.read_paused or not full_read:
+                break
+        if not self.closed and zmtp.pending_output:
+            if self.handshaken:
+                self.flush()
+            else:
+                self._write_pending_output()
+
+    def _deliver(self, messages: list) -> None:
+        pipe = self.pipe
+        if pipe is None or self.lingering:
+            return
+        lane = pipe.inbound
+        items = lane.items
+        if lane.conflate:
+            items.clear()
+            items.append(messages[-1])
+        else:
+            items.extend(messages)
+        if not lane.signaled:
+            lane.signaled = True
+            lane.on_items()
+        if lane.hwm and len(items) >= lane.hwm:
+            lane.waiting = True
+            if len(items) > lane.lwm:
+                self._pause_reading()
+            else:
+                lane.waiting = False
+
+    def _deliver_mixed(self, items: list) -> None:
+        batch: list = []
+        for item in items:
+            if type(item) is list:
+                batch.append(item)
+                continue
+            if batch:
+                self._deliver(batch)
+                batch = []
+            if isinstance(item, HandshakeComplete):
+                self._handshake_done(item)
+            elif isinstance(item, PingReceived):
+                self._peer_ping(item.ttl)
+            elif isinstance(item, ConnectionFailed):
+                self._protocol_failure(item)
+                return
+        if batch:
+            self._deliver(batch)
+
+    def _pause_reading(self) -> None:
+        if not self.read_paused:
+            self.read_paused = True
+            self._update_interest()
+
+    def resume_reading(self) -> None:
+        if self.closed or not self.read_paused or self.lingering:
+            return
+        self.read_paused = False
+        self._update_interest()
+
+    def _peer_closed(self, exc: Optional[OSError] = None) -> None:
+        reason = "peer closed the connection" if exc is None else str(exc)
+        self.close(ConnectionFailed(reason, 0, exc.errno if exc else 0, not self.handshaken))
+
+    def _protocol_failure(self, failure: ConnectionFailed) -> None:
+        if failure.during_handshake:
+            self.engine.emit(Event.HANDSHAKE_FAILED_PROTOCOL, failure.code, self.endpoint)
+        # An ERROR for the peer (incompatible socket type) is worth a try before closing.
+        if self.zmtp.pending_output:
+            try:
+                self.sock.sendmsg(self.zmtp.data_to_send())
+            except OSError:
+                pass
+        self.close(failure)
+
+    # -- handshake ---------------------------------------------------------------------
+    def _handshake_done(self, event: HandshakeComplete) -> None:
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
+        self.handshaken = True
+        self.engine.emit(Event.HANDSHAKE_SUCCEEDED, 0, self.endpoint)
+        pipe = self.owner.stream_ready(self, event)
+        if pipe is None:
+            self.close()
+            return
+        self.pipe = pipe
+        self._start_heartbeats()
+        self.flush()
+
+    # -- heartbeats ----------------------------------------------------------------------
+    def _start_heartbeats(self) -> None:
+        ivl = self.engine.options[SocketOption.HEARTBEAT_IVL]
+        if ivl > 0:
+            self.track_rx = True
+            self.last_rx = _monotonic()
+            self._heartbeat_timer = self.reactor.call_later(ivl / 1000.0, self._heartbeat)
+
+    def _heartbeat(self) -> None:
+        if self.closed:
+            return
+        options = self.engine.options
+        ivl = options[SocketOption.HEARTBEAT_IVL]
+        timeout = options[SocketOption.HEARTBEAT_TIMEOUT]
+        if timeout < 0:
+            timeout = ivl
+        if _monotonic() - self.last_rx > (ivl + timeout) / 1000.0:
+            self.close(ConnectionFailed("heartbeat timed out", 0, _errno.ETIMEDOUT, False))
+            return
+        self.zmtp.send_ping(options[SocketOption.HEARTBEAT_TTL])
+        self.flush()
+        self._heartbeat_timer = self.reactor.call_later(ivl / 1000.0, self._heartbeat)
+
+    def _peer_ping(self, ttl_ms: int) -> None:
+        if ttl_ms <= 0:
+            return
+        self.track_rx = True
+        if self._ttl_timer is not None:
+            self._ttl_timer.cancel()
+        deadline = ttl_ms / 1000.0
+
+        def check() -> None:
+            if not self.closed and _monotonic() - self.last_rx >= deadline:
+                self.close(ConnectionFailed("peer's heartbeat TTL expired", 0,
+                                            _errno.ETIMEDOUT, False))
+        self._ttl_timer = self.reactor.call_later(deadline, check)
+
+    # -- writing ------------------------------------------------------------------------
+    def _want_writable(self) -> None:
+        if not self.want_write:
+            self.want_write = True
+            self._update_interest()
+
+    def _write_pending_output(self) -> None:
+        """Before the handshake completes: greeting and handshake commands only."""
+        if self.closed:
+            return
+        if not self.out_segments:
+            self.out_segments = self.zmtp.data_to_send()
+        if self.out_segments and self._send_segments() and self.want_write:
+            self.want_write = False
+            self._update_interest()
+
+    def _send_segments(self) -> bool:
+        """Write out_segments; True when all are written."""
+        segments = self.out_segments
+        try:
+            if len(segments) == 1:
+                sent = self.sock.send(segments[0])
+            else:
+                sent = self.sock.sendmsg(segments)
+        except (BlockingIOError, InterruptedError):
+            self._want_writable()
+            return False
+        except OSError as exc:
+            self._peer_closed(exc)
+            return False
+        index = 0
+        count = len(segments)
+        while index < count:
+            size = len(segments[index])
+            if sent < size:
+                break
+            sent -= size
+            index += 1
+        if index == count:
+            self.out_segments = []
+            self._inflight = []
+            return True
+        if not self._inflight:
+            self._inflight = segments
+        rest = segments[index:]
+        if sent:
+            rest[0] = memoryview(rest[0])[sent:]
+        self.out_segments = rest
+        self._want_writable()
+        return False
+
+    def flush(self) -> None:
+        """Encode and write what the outbound lane holds (the reactor's flush entry point)."""
+        if self.closed or self.pipe is None:
+            return
+        if self.out_segments and not self._send_segments():
+            return
+        lane = self.pipe.outbound
+        items = lane.items
+        zmtp = self.zmtp
+        written = 0
+        while True:
+            if items:
+                if self.converts_subscriptions:
+                    self._encode_converting(items)
+                else:
+                    send = zmtp.send_message
+                    while items and zmtp.pending_output < WRITE_BATCH:
+                        send(items.popleft())
+                if lane.waiting and len(items) <= lane.lwm:
+                    lane.waiting = False
+                    lane.on_space()
+            segments = zmtp.data_to_send()
+            if not segments:
+                if items:
+                    continue
+                if lane.idle():
+                    if self.want_write:
+                        self.want_write = False
+                        self._update_interest()
+                    if self.lingering:
+                        self.close()
+                    return
+                continue
+            self.out_segments = segments
+            written += sum(len(s) for s in segments)
+            if not self._send_segments():
+                return
+            if written >= FLUSH_FAIRNESS:
+                self.reactor.schedule_flush(self)
+                return
+
+    def _encode_converting(self, items: Any) -> None:
+        """SUB/XSUB: single-frame 0x00/0x01 messages are (un)subscriptions on the wire."""
+        zmtp = self.zmtp
+        while items and zmtp.pending_output < WRITE_BATCH:
+            msg = items.popleft()
+            if len(msg) == 1 and len(msg[0]) > 0 and msg[0][0] in (0, 1):
+                frame = bytes(msg[0])
+                zmtp.send_subscription(frame[1:], frame[0] == 1)
+            else:
+                zmtp.send_message(msg)

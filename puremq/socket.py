@@ -1,0 +1,540 @@
+"""Socket: pyzmq's Socket API over puremq's engine.
+
+The hot paths (``send``, ``recv``, ``send_multipart``, ``recv_multipart``) call the socket
+type's pattern directly and only go to the engine when they must wait; everything a user
+can get wrong ends in a ZMQError with libzmq's errno.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import json
+import pickle
+import random
+import threading
+import weakref
+from collections import deque
+from typing import Any, Callable, Deque, List, Optional, Sequence, TypeVar, Union
+
+from .constants import Errno, Flag, PollEvent, SocketOption, SocketType
+from .error import ZMQBindError, ZMQError
+from .frame import FINISHED_TRACKER, Frame, MessageTracker, as_send_buffer
+from .constants import COPY_THRESHOLD
+
+__all__ = ["Socket"]
+
+_DONTWAIT = int(Flag.DONTWAIT)
+_SNDMORE = int(Flag.SNDMORE)
+_RCVTIMEO = SocketOption.RCVTIMEO
+_SNDTIMEO = SocketOption.SNDTIMEO
+_BYTES_OPTIONS = frozenset({SocketOption.ROUTING_ID, SocketOption.SUBSCRIBE,
+                            SocketOption.UNSUBSCRIBE, SocketOption.LAST_ENDPOINT,
+                            SocketOption.CONNECT_ROUTING_ID, SocketOption.ZAP_DOMAIN,
+                            SocketOption.PLAIN_USERNAME, SocketOption.PLAIN_PASSWORD,
+                            SocketOption.CURVE_PUBLICKEY, SocketOption.CURVE_SECRETKEY,
+                            SocketOption.CURVE_SERVERKEY, SocketOption.SOCKS_PROXY,
+                            SocketOption.BINDTODEVICE, SocketOption.METADATA})
+
+T = TypeVar("T", bound="Socket")
+
+
+def _closed_error() -> ZMQError:
+    return ZMQError(Errno.ENOTSOCK)
+
+
+class _EndpointContext:
+    """What bind/connect return: usable as a context manager that undoes them (pyzmq 26)."""
+
+    def __init__(self, socket: "Socket", kind: str, addr: str) -> None:
+        self.socket = socket
+        self.kind = kind
+        self.addr = addr
+
+    def __enter__(self) -> "Socket":
+        return self.socket
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.socket.closed:
+            return
+        if self.kind == "bind":
+            self.socket.unbind(self.addr)
+        else:
+            self.socket.disconnect(self.addr)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.addr!r} on {self.socket!r}>"
+
+
+class Socket:
+    """A puremq socket; create it with ``Context.socket(type)``."""
+
+    copy_threshold: int = COPY_THRESHOLD
+    _closed: bool = True
+    _shadow = False
+    _monitor_socket = None
+
+    def __init__(self, ctx_or_socket: Any = None, socket_type: int = 0, *,
+                 shadow: Any = 0, copy_threshold: Optional[int] = None) -> None:
+        from .context import Context
+        if isinstance(ctx_or_socket, Socket):
+            raise ZMQError(Errno.EINVAL, "puremq sockets cannot shadow other sockets")
+        if ctx_or_socket is None:
+            ctx_or_socket = Context.instance()
+        object.__setattr__(self, "context", ctx_or_socket)
+        engine = ctx_or_socket._engine.new_socket(socket_type)
+        object.__setattr__(self, "_engine", engine)
+        object.__setattr__(self, "_pattern", engine.pattern)
+        object.__setattr__(self, "_options", engine.options)
+        object.__setattr__(self, "_send_parts", [])
+        object.__setattr__(self, "_recv_parts", deque())
+        object.__setattr__(self, "_rcvmore", False)
+        object.__setattr__(self, "_closed", False)
+        object.__setattr__(self, "_send_trackers", [])
+        if copy_threshold is not None:
+            object.__setattr__(self, "copy_threshold", copy_threshold)
+        ctx_or_socket._add_socket(self)
+
+    # -- attribute access to options, as pyzmq's AttributeSetter --------------------------
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key in self.__dict__ or key.startswith("_") or hasattr(type(self), key):
+            object.__setattr__(self, key, value)
+            return
+        option = _option_named(key)
+        if option is None:
+            raise AttributeError(f"{type(self).__name__} has no such option: {key.upper()}")
+        self._set_attr_opt(key.upper(), option, value)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        option = _option_named(key)
+        if option is None:
+            raise AttributeError(f"{type(self).__name__} has no such option: {key.upper()}")
+        return self._get_attr_opt(key.upper(), option)
+
+    def _set_attr_opt(self, name: str, option: int, value: Any) -> None:
+        if name == "HWM":
+            self.set_hwm(value)
+        elif isinstance(value, str) and option in _BYTES_OPTIONS:
+            self.set_string(option, value)
+        else:
+            self.set(option, value)
+
+    def _get_attr_opt(self, name: str, option: int) -> Any:
+        if name == "HWM":
+            return self.get_hwm()
+        return self.get(option)
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def socket_type(self) -> int:
+        return self._engine.socket_type
+
+    @property
+    def type(self) -> SocketType:
+        return SocketType(self._engine.socket_type)
+
+    @property
+    def underlying(self) -> int:
+        return id(self._engine)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        try:
+            name = SocketType(self._engine.socket_type).name
+        except (ValueError, AttributeError):
+            name = "?"
+        return f"<puremq.Socket(puremq.{name}) at {hex(id(self))} {state}>"
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not self._closed and getattr(self, "_engine", None) is not None:
+            try:
+                self.close()
+            except Exception:
+                pass
+
+    def _check(self) -> None:
+        if self._closed:
+            raise _closed_error()
+
+    def close(self, linger: Optional[int] = None) -> None:
+        """Close; unsent messages are kept for ``linger`` ms (None: the LINGER option)."""
+        if self._closed:
+            return
+        object.__setattr__(self, "_closed", True)
+        if self._monitor_socket is not None:
+            self.disable_monitor()
+        self._engine.close(linger)
+        self.context._rm_socket(self)
+
+    def fileno(self) -> int:
+        self._check()
+        return self._engine.fileno()
+
+    # -- options ---------------------------------------------------------------------------
+    def set(self, option: int, optval: Any) -> None:
+        """setsockopt: EINVAL for a bad value or an option this type does not have."""
+        self._check()
+        option = int(option)
+        if option == SocketOption.HWM:
+            self.set_hwm(optval)
+            return
+        value = self._options.coerce(option, optval)
+        if self._pattern.xsetsockopt(option, value):
+            return
+        self._options.values[option] = value
+
+    setsockopt = set
+
+    def get(self, option: int) -> Any:
+        """getsockopt."""
+        self._check()
+        option = int(option)
+        if option == SocketOption.FD:
+            return self._engine.fileno()
+        if option == SocketOption.EVENTS:
+            return PollEvent(self._engine.poll_events())
+        if option == SocketOption.RCVMORE:
+            return int(self._rcvmore)
+        if option == SocketOption.TYPE:
+            return SocketType(self._engine.socket_type)
+        if option == SocketOption.LAST_ENDPOINT:
+            return self._options.values.get(SocketOption.LAST_ENDPOINT, b"")
+        if option == SocketOption.HWM:
+            return self.get_hwm()
+        if option == SocketOption.MECHANISM:
+            return 0
+        return self._options.get(option)
+
+    getsockopt = get
+
+    def set_string(self, option: int, optval: str, encoding: str = "utf-8") -> None:
+        if not isinstance(optval, str):
+            raise TypeError(f"strings only, not {type(optval)}")
+        self.set(option, optval.encode(encoding))
+
+    setsockopt_string = setsockopt_unicode = set_string
+
+    def get_string(self, option: int, encoding: str = "utf-8") -> str:
+        value = self.get(option)
+        if not isinstance(value, bytes):
+            raise TypeError(f"option {option} will not return a string")
+        return value.decode(encoding)
+
+    getsockopt_string = getsockopt_unicode = get_string
+
+    def set_hwm(self, value: int) -> None:
+        """Set both SNDHWM and RCVHWM."""
+        self.set(SocketOption.SNDHWM, value)
+        self.set(SocketOption.RCVHWM, value)
+
+    def get_hwm(self) -> int:
+        return self.get(SocketOption.SNDHWM)
+
+    hwm = property(get_hwm, set_hwm)
+
+    # -- endpoints ----------------------------------------------------------------------------
+    def bind(self, addr: str) -> _EndpointContext:
+        self._check()
+        actual = self._engine.bind(addr)
+        return _EndpointContext(self, "bind", actual)
+
+    def connect(self, addr: str) -> _EndpointContext:
+        self._check()
+        self._engine.connect(addr)
+        return _EndpointContext(self, "connect", addr)
+
+    def unbind(self, addr: str) -> None:
+        self._check()
+        self._engine.unbind(addr)
+
+    def disconnect(self, addr: str) -> None:
+        self._check()
+        self._engine.disconnect(addr)
+
+    def bind_to_random_port(self, addr: str, min_port: int = 49152, max_port: int = 65536,
+                            max_tries: int = 100) -> int:
+        """Bind to a port chosen at random in [min_port, max_port); returns it."""
+        self._check()
+        if min_port == 49152 and max_port == 65536:
+            # the kernel's own ephemeral choice, as pyzmq does for the default range
+            self.bind(f"{addr}:*")
+            endpoint = self.get(SocketOption.LAST_ENDPOINT).decode()
+            return int(endpoint.rsplit(":", 1)[-1])
+        for _ in range(max_tries):
+            port = random.randrange(min_port, max_port)
+            try:
+                self.bind(f"{addr}:{port}")
+            except ZMQError as exc:
+                if exc.errno in (_errno.EADDRINUSE, _errno.EACCES):
+                    continue
+                raise
+            return port
+        raise ZMQBindError("Could not bind socket to random port.")
+
+    # -- sending -------------------------------------------------------------------------------
+    def _begin_multipart(self, flags: int) -> None:
+        """First part of a multipart send: fail or wait here, as libzmq does."""
+        pattern = self._pattern
+        if pattern.commands:
+            pattern.process_commands()
+        pattern.check_send()
+        if pattern.xhas_out():
+            return
+        timeout = 0 if flags & _DONTWAIT else self._options.values[_SNDTIMEO]
+        self._engine.wait_until_writable(timeout)
+
+    def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False,
+             routing_id: Optional[int] = None, group: Optional[str] = None
+             ) -> Optional[MessageTracker]:
+        """Send one message part; with SNDMORE, more parts follow."""
+        if self._closed:
+            raise _closed_error()
+        tracker = None
+        if type(data) is bytes:
+            frame = data
+            if track:
+                tracker = FINISHED_TRACKER
+        else:
+            if isinstance(data, Frame) and data.more:
+                flags |= _SNDMORE
+            frame = as_send_buffer(data, copy, self.copy_threshold)
+            if track:
+                tracker = self._track(frame)
+        parts = self._send_parts
+        if flags & _SNDMORE:
+            if not parts:
+                self._begin_multipart(flags)
+            parts.append(frame)
+            return tracker
+        if parts:
+            parts.append(frame)
+            msg = parts
+            object.__setattr__(self, "_send_parts", [])
+        else:
+            msg = [frame]
+        pattern = self._pattern
+        if pattern.commands:
+            pattern.process_commands()
+        if not pattern.xsend(msg):
+            self._engine.send_waiting(
+                msg, 0 if flags & _DONTWAIT else self._options.values[_SNDTIMEO])
+        return tracker
+
+    def _track(self, frame: Any) -> MessageTracker:
+        if type(frame) is bytes:
+            return FINISHED_TRACKER
+        return _tracker_for(frame)
+
+    def send_multipart(self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True,
+                       track: bool = False, **kwargs: Any) -> Optional[MessageTracker]:
+        """Send a whole multipart message, atomically."""
+        if self._closed:
+            raise _closed_error()
+        frames: List[Any] = []
+        trackers = []
+        threshold = self.copy_threshold
+        for part in msg_parts:
+            if type(part) is bytes:
+                frames.append(part)
+                continue
+            if isinstance(part, str):
+                raise TypeError(f"Frame {len(frames)} ({part!r}) does not support the buffer "
+                                f"interface.")
+            try:
+                frame = as_send_buffer(part, copy, threshold)
+            except TypeError:
+                raise TypeError(f"Frame {len(frames)} ({part!r}) does not support the buffer "
+                                f"interface.") from None
+            frames.append(frame)
+            if track and type(frame) is not bytes:
+                trackers.append(frame)
+        if not frames:
+            raise ZMQError(Errno.EINVAL, "empty multipart message")
+        if flags & _SNDMORE:
+            for frame in frames:
+                self.send(frame, flags | _SNDMORE)
+        else:
+            parts = self._send_parts
+            if parts:
+                frames[0:0] = parts
+                object.__setattr__(self, "_send_parts", [])
+            pattern = self._pattern
+            if pattern.commands:
+                pattern.process_commands()
+            if not pattern.xsend(frames):
+                self._engine.send_waiting(
+                    frames, 0 if flags & _DONTWAIT else self._options.values[_SNDTIMEO])
+        if not track:
+            return None
+        if not trackers:
+            return FINISHED_TRACKER
+        return MessageTracker(*[_tracker_for(f) for f in trackers])
+
+    def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8",
+                    **kwargs: Any) -> Optional[MessageTracker]:
+        if not isinstance(u, str):
+            raise TypeError("str objects only")
+        return self.send(u.encode(encoding), flags=flags, copy=copy, **kwargs)
+
+    send_unicode = send_string
+
+    def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL,
+                   **kwargs: Any) -> Optional[MessageTracker]:
+        return self.send(pickle.dumps(obj, protocol), flags=flags, **kwargs)
+
+    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> Optional[MessageTracker]:
+        send_kwargs = {k: kwargs.pop(k) for k in ("routing_id", "group") if k in kwargs}
+        data = json.dumps(obj, **kwargs).encode("utf8")
+        return self.send(data, flags=flags, **send_kwargs)
+
+    def send_serialized(self, msg: Any, serialize: Callable[[Any], List[Any]], flags: int = 0,
+                        copy: bool = True, **kwargs: Any) -> Optional[MessageTracker]:
+        return self.send_multipart(serialize(msg), flags=flags, copy=copy, **kwargs)
+
+    # -- receiving --------------------------------------------------------------------------------
+    def _next_message(self, flags: int) -> List[Any]:
+        pattern = self._pattern
+        if pattern.commands:
+            pattern.process_commands()
+        msg = pattern.xrecv()
+        if msg is None:
+            msg = self._engine.recv_waiting(
+                0 if flags & _DONTWAIT else self._options.values[_RCVTIMEO])
+        return msg
+
+    def _wrap(self, data: Any, more: bool) -> Frame:
+        frame = Frame(data)
+        frame.more = more
+        pipe = self._pattern.fq.last_pipe
+        if pipe is not None:
+            frame.properties = pipe.properties
+        return frame
+
+    def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        """Receive one message part: bytes, or a Frame with copy=False."""
+        if self._closed:
+            raise _closed_error()
+        parts = self._recv_parts
+        if parts:
+            data = parts.popleft()
+            more = bool(parts)
+        else:
+            msg = self._next_message(flags)
+            data = msg[0]
+            more = len(msg) > 1
+            if more:
+                parts.extend(msg[1:])
+        if more is not self._rcvmore:
+            object.__setattr__(self, "_rcvmore", more)
+        if copy:
+            return data if type(data) is bytes else bytes(data)
+        return self._wrap(data, more)
+
+    def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False
+                       ) -> List[Any]:
+        """Receive a whole multipart message."""
+        if self._closed:
+            raise _closed_error()
+        parts = self._recv_parts
+        if parts:
+            msg = list(parts)
+            parts.clear()
+        else:
+            msg = self._next_message(flags)
+        if self._rcvmore:
+            object.__setattr__(self, "_rcvmore", False)
+        if copy:
+            for index, frame in enumerate(msg):
+                if type(frame) is not bytes:
+                    msg[index] = bytes(frame)
+            return msg
+        last = len(msg) - 1
+        return [self._wrap(frame, index < last) for index, frame in enumerate(msg)]
+
+    def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        return self.recv(flags=flags).decode(encoding)
+
+    recv_unicode = recv_string
+
+    def recv_pyobj(self, flags: int = 0) -> Any:
+        return pickle.loads(self.recv(flags))
+
+    def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
+        return json.loads(self.recv(flags), **kwargs)
+
+    def recv_serialized(self, deserialize: Callable[[List[Any]], Any], flags: int = 0,
+                        copy: bool = True) -> Any:
+        return deserialize(self.recv_multipart(flags, copy=copy))
+
+    def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> int:
+        """Receive one part into ``buffer``; returns the part's full size (may exceed it)."""
+        if nbytes < 0:
+            raise ValueError(f"nbytes={nbytes!r} must be non-negative")
+        view = memoryview(buffer)
+        if view.readonly:
+            raise TypeError("recv_into needs a writable buffer")
+        view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        if nbytes == 0 or nbytes > view.nbytes:
+            nbytes = view.nbytes
+        data = self.recv(flags, copy=False)
+        source = memoryview(data).cast("B") if not isinstance(data, (bytes, bytearray)) \
+            else memoryview(data)
+        size = source.nbytes
+        count = min(size, nbytes)
+        view[:count] = source[:count]
+        return size
+
+    # -- polling -----------------------------------------------------------------------------------
+    def poll(self, timeout: Optional[int] = None, flags: int = PollEvent.POLLIN) -> int:
+        """Wait up to ``timeout`` ms (None: forever) for ``flags``; returns the events."""
+        self._check()
+        from .poll import Poller
+        poller = Poller()
+        poller.register(self, flags)
+        events = dict(poller.poll(timeout))
+        return events.get(self, 0)
+
+    # -- pub-sub sugar ------------------------------------------------------------------------------
+    def subscribe(self, topic: Union[str, bytes]) -> None:
+        if isinstance(topic, str):
+            topic = topic.encode("utf8")
+        self.set(SocketOption.SUBSCRIBE, topic)
+
+    def unsubscribe(self, topic: Union[str, bytes]) -> None:
+        if isinstance(topic, str):
+            topic = topic.encode("utf8")
+        self.set(SocketOption.UNSUBSCRIBE, topic)
+
+    # -- monitoring (the socket-monitor issue completes this) ------------------------------
+    def disable_monitor(self) -> None:
+        object.__setattr__(self, "_monitor_socket", None)
+        self._engine.monitor_hook = None
+
+
+def _option_named(key: str) -> Optional[int]:
+    upper = key.upper()
+    if upper == "HWM":
+        return SocketOption.HWM
+    try:
+        return SocketOption[upper]
+    except KeyError:
+        return None
+
+
+def _tracker_for(buffer: Any) -> MessageTracker:
+    """Done once nothing holds the zero-copy buffer any more: the engine drops it only
+    after the kernel took the bytes (or, inproc, once the receiver let go of it)."""
+    event = threading.Event()
+    weakref.finalize(buffer, event.set)
+    return MessageTracker(event)
