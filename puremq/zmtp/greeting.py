@@ -53,7 +53,9 @@ def check_partial_greeting(data: bytes) -> None:
         raise ProtocolError("peer speaks ZMTP 1.0 (long length greeting): not supported",
                             ZMTP_UNSPECIFIED)
     if n >= SIGNATURE_SIZE + 1 and data[10] < MAJOR_VERSION:
-        raise ProtocolError(f"peer speaks ZMTP {data[10]}.0: only 3.x is supported",
+        # Revision byte: 0x00 = ZMTP 1.0 (versioned), 0x01 = ZMTP 2.0 (RFC 15).
+        spoken = {0: "ZMTP 1.0", 1: "ZMTP 2.0"}.get(data[10], f"ZMTP revision {data[10]}")
+        raise ProtocolError(f"peer speaks {spoken}: only 3.x is supported",
                             ZMTP_UNSPECIFIED)
 
 
