@@ -114,6 +114,9 @@ class Dialer:
         self.pipe = pipe
         self.stream: Optional[StreamConnection] = None
         self.closed = False
+        self.lingering = False
+        self._linger_timer: Optional[Timer] = None
+        self._linger_deadline: Optional[float] = None
         options = engine.options
         self.current_ivl = options[SocketOption.RECONNECT_IVL]
         self._timer: Optional[Timer] = None
@@ -251,6 +254,8 @@ class Dialer:
         if pipe.user is None and pipe.routing_id is None:
             pipe.routing_id = event.peer_identity
             self.engine.identify_later(pipe)
+        if self.lingering:
+            self.reactor.post(lambda: self._hand_linger_to(stream))
         return pipe
 
     def stream_closed(self, stream: StreamConnection) -> None:
@@ -258,6 +263,9 @@ class Dialer:
             return
         self.stream = None
         if self.closed:
+            return
+        if self.lingering:
+            self._retry()
             return
         if self.engine.options[SocketOption.IMMEDIATE] and self.pipe is not None:
             self.engine.detach_later(self.pipe)
@@ -272,10 +280,37 @@ class Dialer:
         self._retry()
 
     def shutdown(self, linger_ms: int) -> None:
-        """disconnect() or close(): stop reconnecting; send what is queued within LINGER."""
-        if self.closed:
+        """disconnect() or close(): stop reconnecting; send what is queued within LINGER.
+
+        Messages queued before the peer was ever reached are not dropped at once: as in
+        libzmq, the dialer keeps trying to connect for LINGER ms to deliver them.
+        """
+        if self.closed or self.lingering:
+            return
+        if self.stream is not None and not self.stream.closed:
+            self.closed = True
+            self._cancel_attempts()
+            self.stream.shutdown(linger_ms)
+            return
+        pipe = self.pipe
+        if linger_ms != 0 and pipe is not None and pipe.outbound.items:
+            self.lingering = True
+            self.engine.lingering_started(self)
+            if linger_ms > 0:
+                self._linger_timer = self.reactor.call_later(linger_ms / 1000.0,
+                                                             self._linger_expired)
+            self._linger_deadline = (None if linger_ms < 0 else
+                                     self.reactor_clock() + linger_ms / 1000.0)
             return
         self.closed = True
+        self._cancel_attempts()
+
+    @staticmethod
+    def reactor_clock() -> float:
+        import time
+        return time.monotonic()
+
+    def _cancel_attempts(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -283,5 +318,27 @@ class Dialer:
             self.reactor.unregister(self._pending.fileno())
             self._pending.close()
             self._pending = None
+
+    def _linger_expired(self) -> None:
+        if not self.lingering:
+            return
+        self.lingering = False
+        self.closed = True
+        self._cancel_attempts()
         if self.stream is not None:
-            self.stream.shutdown(linger_ms)
+            self.stream.close()
+        self.engine.lingering_done(self)
+
+    def _hand_linger_to(self, stream: StreamConnection) -> None:
+        """Connected while lingering: the stream sends the backlog and closes."""
+        if not self.lingering:
+            return
+        self.lingering = False
+        self.closed = True
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+        remaining = -1
+        if self._linger_deadline is not None:
+            remaining = max(1, int((self._linger_deadline - self.reactor_clock()) * 1000))
+        stream.shutdown(remaining)
+        self.engine.lingering_done(self)

@@ -186,6 +186,8 @@ class Reactor:
                     posted.popleft()()
                 while flushes:
                     flushes.popleft().flush()
+                if not self._running:
+                    break
                 timeout: Optional[float] = None
                 if timers:
                     timeout = max(0.0, timers[0][0] - _monotonic())

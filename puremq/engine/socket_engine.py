@@ -247,12 +247,21 @@ class SocketEngine:
             self.context.inproc.unbind(self, entry[1])
         elif isinstance(entry, InprocLink):
             entry.terminate()
-        elif isinstance(entry, Dialer):
-            if entry.pipe is not None:
-                self.pattern.detach(entry.pipe)
-            self.reactor.post(lambda: entry.shutdown(linger))
         else:
-            self.reactor.post(lambda: entry.shutdown(linger))
+            if isinstance(entry, Dialer) and entry.pipe is not None:
+                self.pattern.detach(entry.pipe)
+            # term() must not finish before the I/O thread has decided whether this entry
+            # lingers: hold the context open until the shutdown has run.
+            token = object()
+            context = self.context
+            context.linger_begin(token)
+
+            def shutdown() -> None:
+                try:
+                    entry.shutdown(linger)
+                finally:
+                    context.linger_end(token)
+            self.reactor.post(shutdown)
 
     # -- waiting (owner thread) ------------------------------------------------------------
     def _deadline(self, timeout_ms: int) -> Optional[float]:
