@@ -103,6 +103,7 @@ class ZmtpConnection:
         self.peer_socket_type: Optional[str] = None
         self._greeting = b""
         self._decoder = FrameDecoder(maxmsgsize=-1, max_command_size=handshake_command_limit)
+        self._decoder.commands_only = True
         self._encoder = FrameEncoder()
         self._encoder.raw(encode_greeting(mechanism.name, mechanism.as_server))
         self._wants_subscriptions = socket_type in _SUBSCRIBERS_OF
@@ -129,16 +130,27 @@ class ZmtpConnection:
         if state is State.CLOSED:
             return []
         self.had_events = True
+        out: list = []
+        decoder = self._decoder
         try:
             if state is State.GREETING:
                 data = self._receive_greeting(data)
                 if self.state is State.GREETING:
                     return []
-            items = self._decoder.decode(data)
+            # One handshake command at a time: the command that completes the handshake
+            # changes how the bytes after it are decoded (MAXMSGSIZE, messages allowed).
+            while self.state is State.HANDSHAKE:
+                items = decoder.decode(data)
+                data = b""
+                decoder.saw_command = False
+                if not items:
+                    return out
+                out += self._handshake_items(items)
         except ProtocolError as exc:
-            return self._fail_with(exc, [])
-        self._decoder.saw_command = False
-        return self._handshake_items(items)
+            return self._fail_with(exc, out)
+        if self.state is State.ACTIVE:
+            out += self.receive_data(b"")  # traffic that followed in the same read
+        return out
 
     def body_buffer(self) -> Optional[memoryview]:
         """Where the I/O layer may ``recv_into`` the large body being received, if any."""
@@ -207,7 +219,9 @@ class ZmtpConnection:
         self.peer_socket_type = peer_type
         self.state = State.ACTIVE
         self._decoder.maxmsgsize = self.maxmsgsize
-        self._decoder.max_command_size = -1
+        # libzmq's decoder applies MAXMSGSIZE to every frame, commands included
+        self._decoder.max_command_size = self.maxmsgsize
+        self._decoder.commands_only = False
         assert self.peer is not None
         return HandshakeComplete(peer_type, identity, dict(props), self.peer.minor)
 

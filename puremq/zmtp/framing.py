@@ -23,8 +23,8 @@ from __future__ import annotations
 from struct import Struct
 from typing import List, Optional, Union
 
-from .errors import (ZMTP_MALFORMED_COMMAND_UNSPECIFIED, ZMTP_UNSPECIFIED, MessageTooLarge,
-                     ProtocolError)
+from .errors import (ZMTP_MALFORMED_COMMAND_UNSPECIFIED, ZMTP_UNEXPECTED_COMMAND,
+                     ZMTP_UNSPECIFIED, MessageTooLarge, ProtocolError)
 
 FLAG_MORE = 0x01
 FLAG_LONG = 0x02
@@ -88,6 +88,10 @@ class FrameDecoder:
         self._exports: List[memoryview] = []
         #: set whenever a Command is decoded; the caller clears it (skips a scan otherwise)
         self.saw_command = False
+        #: handshake mode: a message frame is refused on its header (its body is never
+        #: held), and decoding stops after each command so the caller can switch modes
+        #: before the bytes that follow it are decoded
+        self.commands_only = False
 
     # -- state inspection -------------------------------------------------------------
     @property
@@ -192,6 +196,9 @@ class FrameDecoder:
             if self._body_filled < self._body_size:
                 return out
             self._finish_body(out)
+            if self.commands_only and out:
+                self._tail = bytes(data[pos:])
+                return out
         if self._tail:
             data = self._tail + bytes(data[pos:])
             self._tail = b""
@@ -203,6 +210,7 @@ class FrameDecoder:
         parts = self._parts
         maxmsgsize = self.maxmsgsize
         max_command = self.max_command_size
+        commands_only = self.commands_only
         try:
             while end - pos >= 2:
                 flags = data[pos]
@@ -223,6 +231,9 @@ class FrameDecoder:
                                             ZMTP_MALFORMED_COMMAND_UNSPECIFIED)
                     if 0 <= max_command < size:
                         raise MessageTooLarge(size, max_command)
+                elif commands_only:
+                    raise ProtocolError("message frame received during the handshake",
+                                        ZMTP_UNEXPECTED_COMMAND)
                 elif 0 <= maxmsgsize < size:
                     raise MessageTooLarge(size, maxmsgsize)
                 stop = start + size
@@ -236,6 +247,8 @@ class FrameDecoder:
                 if flags & FLAG_COMMAND:
                     out.append(parse_command(body))
                     self.saw_command = True
+                    if commands_only:
+                        break
                 elif flags & FLAG_MORE:
                     parts.append(body)
                 else:
