@@ -17,6 +17,7 @@ pattern as commands (attach/identify/detach), processed in order by the owning t
 
 from __future__ import annotations
 
+import errno as _errno
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
@@ -180,9 +181,9 @@ class SocketEngine:
         return text
 
     def _start_listener(self, listener: Listener, asked: str, actual: str) -> None:
+        # Filed under the resolved endpoint only, as libzmq: unbind('tcp://127.0.0.1:*') is
+        # ENOENT; unbind(LAST_ENDPOINT) is the way.
         self.endpoints.setdefault(actual, []).append(listener)
-        if asked != actual:
-            self.endpoints.setdefault(asked, []).append(listener)
         listener.start()
         self.emit(Event.LISTENING, listener.fd, actual)
 
@@ -217,20 +218,36 @@ class SocketEngine:
     def unbind(self, addr: Any) -> None:
         self._check_open()
         text = ep.parse(addr).text
-        entries = self.endpoints.get(text)
-        listeners = [e for e in entries or [] if isinstance(e, (Listener, tuple))]
+        listeners = self._entries_for(text, (Listener, tuple))
         if not listeners:
-            raise ZMQError(Errno.ENOENT, f"No such file or directory (addr={text!r})")
+            raise ZMQError(_errno.ENOENT, f"No such file or directory (addr={text!r})")
         self._drop_entries(text, listeners)
 
     def disconnect(self, addr: Any) -> None:
         self._check_open()
         text = ep.parse(addr).text
-        entries = self.endpoints.get(text)
-        dialers = [e for e in entries or [] if isinstance(e, (Dialer, InprocLink))]
+        dialers = self._entries_for(text, (Dialer, InprocLink))
         if not dialers:
-            raise ZMQError(Errno.ENOENT, f"No such file or directory (addr={text!r})")
+            raise ZMQError(_errno.ENOENT, f"No such file or directory (addr={text!r})")
         self._drop_entries(text, dialers)
+
+    def _entries_for(self, text: str, kinds: Any) -> List[Any]:
+        """Endpoints filed under ``text`` or, as libzmq retries, under its resolved tcp form
+        (``tcp://localhost:5555`` finds ``tcp://127.0.0.1:5555``; wildcards find nothing)."""
+        entries = [e for e in self.endpoints.get(text) or [] if isinstance(e, kinds)]
+        if entries:
+            return entries
+        endpoint = ep.parse(text)
+        if endpoint.transport != "tcp":
+            return []
+        try:
+            _source, host, port = ep.split_tcp_connect(endpoint.address, text)
+            _family, sockaddr = ep.resolve_tcp_connect(
+                host, port, bool(self.options[SocketOption.IPV6]))[0]
+        except (ZMQError, OSError, UnicodeError, IndexError):
+            return []
+        resolved = ep.tcp_endpoint_text(sockaddr)
+        return [e for e in self.endpoints.get(resolved) or [] if isinstance(e, kinds)]
 
     def _drop_entries(self, text: str, entries: List[Any]) -> None:
         linger = self.options[SocketOption.LINGER]
