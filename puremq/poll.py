@@ -48,6 +48,11 @@ def zmq_poll(sockets: List[Tuple[Any, int]], timeout: Optional[float] = None
                 from .error import ZMQError
                 from .constants import Errno
                 raise ZMQError(Errno.ENOTSOCK)
+            if sock._engine.context.terminated:
+                # term() force-wakes every socket fd: a poll blocked here must end, as
+                # zmq_poll does, with ETERM (else term() waits forever for the close).
+                from .error import ContextTerminated
+                raise ContextTerminated()
             events = sock._engine.poll_events(flags) & flags
             if events:
                 ready.append((sock, events))
