@@ -65,7 +65,7 @@ class Context:
                **kwargs: Any) -> Socket:
         """A new socket of ``socket_type`` (zmq.PUSH, ...)."""
         if self._closed:
-            raise ZMQError(Errno.ETERM)
+            raise ZMQError(Errno.ENOTSUP)  # what pyzmq raises for a closed context
         if len(self._sockets) >= self._options[ContextOption.MAX_SOCKETS]:
             raise ZMQError(_errno.EMFILE, "Too many open files")
         cls = socket_class or self._socket_class
