@@ -165,10 +165,8 @@ class Dialer:
                 family, sockaddr = addresses[0]
                 source = None
                 if self.source:
-                    source = ep.resolve_tcp_connect(self.source.rsplit(":", 1)[0] if ":" in
-                                                    self.source else self.source,
-                                                    int(self.source.rsplit(":", 1)[1]) if ":"
-                                                    in self.source else 0,
+                    host, port = ep.split_source(self.source)
+                    source = ep.resolve_tcp_connect(host, port,
                                                     bool(options[SocketOption.IPV6]))[0][1]
                 sock, err = dial(family, sockaddr, options, source)
             else:

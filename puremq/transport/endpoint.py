@@ -136,6 +136,17 @@ def split_tcp_connect(address: str, addr: str) -> Tuple[Optional[str], str, int]
     return source, host, port
 
 
+def split_source(source: str) -> Tuple[str, int]:
+    """The ``host[:port]`` before ``;`` in ``tcp://source;destination`` (port 0: any)."""
+    if source.startswith("["):
+        host, _sep, rest = source[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else 0
+    host, sep, port = source.rpartition(":")
+    if sep and port.isdigit():
+        return host, int(port)
+    return source, 0
+
+
 def resolve_tcp_connect(host: str, port: int, ipv6: bool) -> List[Tuple[int, Tuple[Any, ...]]]:
     """Addresses to try for a connect; raises OSError when the name does not resolve."""
     family = socket.AF_UNSPEC if ipv6 else socket.AF_INET
