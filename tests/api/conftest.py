@@ -1,0 +1,27 @@
+"""Fixtures for the API tests.
+
+``zmq_mod`` parametrizes a test over pyzmq and puremq: every assertion is first proven
+against the real pyzmq/libzmq, then required of puremq.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from ._compare import MODULES
+
+
+@pytest.fixture(params=sorted(MODULES))
+def zmq_mod(request: Any) -> Any:
+    """The module under test: pyzmq (the reference) or puremq."""
+    return MODULES[request.param]
+
+
+@pytest.fixture
+def mctx(zmq_mod: Any) -> Iterator[Any]:
+    """A context of ``zmq_mod``, destroyed with linger 0 after the test."""
+    context = zmq_mod.Context()
+    yield context
+    context.destroy(linger=0)
