@@ -171,6 +171,8 @@ class Feeder:
         self.as_memoryview = as_memoryview
         #: calls made by the last feeding (how finely the stream was cut)
         self.calls = 0
+        #: how many of them went through body_buffer()/body_received()
+        self.body_calls = 0
 
     def __repr__(self) -> str:
         return f"Feeder({self.name})"
@@ -192,6 +194,7 @@ class Feeder:
                              else target.receive_data)  # type: ignore[attr-defined]
         pos = 0
         self.calls = 0
+        self.body_calls = 0
         end = len(data)
         while pos < end:
             size = next(sizes)
@@ -200,6 +203,7 @@ class Feeder:
             try:
                 view = self._body_view(target) if self.engine else None
                 if view is not None:
+                    self.body_calls += 1
                     take = min(take, len(view))
                     view[:take] = data[pos:pos + take]
                     del view
