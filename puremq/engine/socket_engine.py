@@ -95,13 +95,20 @@ class SocketEngine:
         self.pattern.post(lambda: self._attach(pipe))
 
     def _attach(self, pipe: Pipe) -> None:
-        if self.closed:
-            self._kill_pipe(pipe)
-            return
-        if not self.pattern.accepts_new_pipe():
-            self._kill_pipe(pipe)
+        if self.closed or not self.pattern.accepts_new_pipe():
+            self._refuse(pipe)
             return
         self.pattern.attach(pipe)
+
+    def _refuse(self, pipe: Pipe) -> None:
+        """A pipe the socket will not take (PAIR's second peer): its lane was already wired
+        to the fair queue, so stop the wiring and drop what it delivered, or it is read."""
+        pipe.terminated = True
+        inbound = pipe.inbound
+        inbound.on_items = _ignore
+        inbound.items.clear()
+        self.pattern.fq.discard(pipe)
+        self._kill_pipe(pipe)
 
     def detach_later(self, pipe: Pipe) -> None:
         pipe.terminated = True
@@ -388,6 +395,10 @@ class SocketEngine:
 
     def fileno(self) -> int:
         return self.signaler.fileno()
+
+
+def _ignore() -> None:
+    return None
 
 
 def socket_type_name(socket_type: int) -> str:
