@@ -498,7 +498,8 @@ class Socket:
     # -- polling -----------------------------------------------------------------------------------
     def poll(self, timeout: Optional[int] = None, flags: int = PollEvent.POLLIN) -> int:
         """Wait up to ``timeout`` ms (None: forever) for ``flags``; returns the events."""
-        self._check()
+        if self._closed:
+            raise ZMQError(Errno.ENOTSUP)  # what pyzmq raises for poll on a closed socket
         from .poll import Poller
         poller = Poller()
         poller.register(self, flags)
