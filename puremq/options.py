@@ -76,7 +76,6 @@ SPECS: Dict[int, _Spec] = {
     O.MECHANISM: (INT, 0, _any, _ALL, True, False),
     O.ZAP_DOMAIN: (BYTES, b"", lambda v: len(v) <= 255, _ALL, True, True),
     O.INVERT_MATCHING: (INT, 0, _flag, _ALL, True, True),
-    O.BLOCKY: (INT, -1, _any, _ALL, True, True),
     # type-specific, write-only as in libzmq
     O.ROUTER_MANDATORY: (INT, 0, _any, _ROUTERS, False, True),
     O.ROUTER_HANDOVER: (INT, 0, _any, _ROUTERS, False, True),
