@@ -104,11 +104,15 @@ class SocketEngine:
         """A pipe the socket will not take (PAIR's second peer): its lane was already wired
         to the fair queue, so stop the wiring and drop what it delivered, or it is read."""
         pipe.terminated = True
+        self._discard_inbound(pipe)
+        self._kill_pipe(pipe)
+
+    def _discard_inbound(self, pipe: Pipe) -> None:
+        """Unwire ``pipe``'s inbound lane from the fair queue and drop what it holds."""
         inbound = pipe.inbound
         inbound.on_items = _ignore
         inbound.items.clear()
         self.pattern.fq.discard(pipe)
-        self._kill_pipe(pipe)
 
     def detach_later(self, pipe: Pipe) -> None:
         pipe.terminated = True
@@ -236,6 +240,12 @@ class SocketEngine:
         dialers = self._entries_for(text, (Dialer, InprocLink))
         if not dialers:
             raise ZMQError(_errno.ENOENT, f"No such file or directory (addr={text!r})")
+        # libzmq terminates its own end of these pipes without delay: what they still hold
+        # is not delivered (a peer that goes away on its own is read to the end instead).
+        for entry in dialers:
+            pipe = entry.pipe if isinstance(entry, Dialer) else entry.connecter_pipe
+            if pipe is not None:
+                self._discard_inbound(pipe)
         self._drop_entries(text, dialers)
 
     def _entries_for(self, text: str, kinds: Any) -> List[Any]:
