@@ -33,9 +33,14 @@ def _any(v: Any) -> bool:
     return True
 
 
+def _deciseconds(ms: int) -> int:
+    """ms / 100 truncated toward zero, as libzmq's C division."""
+    return ms // 100 if ms >= 0 else -((-ms) // 100)
+
+
 _ALL = None  # every socket type
-_ROUTERS = frozenset({T.ROUTER})
-_PROBERS = frozenset({T.ROUTER, T.DEALER, T.REQ})
+_ROUTERS = frozenset({T.ROUTER, T.REP})  # libzmq's rep_t is a router_t
+_PROBERS = frozenset({T.ROUTER, T.DEALER, T.REQ, T.REP})
 _XPUBS = frozenset({T.XPUB, T.PUB})
 _SUBS = frozenset({T.SUB})
 _REQ = frozenset({T.REQ})
@@ -45,7 +50,7 @@ _Spec = Tuple[str, Any, Callable[[Any], bool], Optional[frozenset], bool, bool]
 SPECS: Dict[int, _Spec] = {
     O.SNDHWM: (INT, 1000, _at_least(0), _ALL, True, True),
     O.RCVHWM: (INT, 1000, _at_least(0), _ALL, True, True),
-    O.AFFINITY: (INT, 0, _at_least(0), _ALL, True, True),
+    O.AFFINITY: (INT, 0, _any, _ALL, True, True),
     O.ROUTING_ID: (BYTES, b"", _routing_id, _ALL, True, True),
     O.RATE: (INT, 100, _at_least(1), _ALL, True, True),
     O.RECOVERY_IVL: (INT, 10000, _at_least(0), _ALL, True, True),
@@ -70,22 +75,22 @@ SPECS: Dict[int, _Spec] = {
     O.CONFLATE: (INT, 0, _flag, _ALL, True, True),
     O.HANDSHAKE_IVL: (INT, 30000, _at_least(0), _ALL, True, True),
     O.HEARTBEAT_IVL: (INT, 0, _at_least(0), _ALL, True, True),
-    O.HEARTBEAT_TTL: (INT, 0, lambda v: 0 <= v <= 6553599, _ALL, True, True),
-    O.HEARTBEAT_TIMEOUT: (INT, -1, _at_least(-1), _ALL, True, True),
+    O.HEARTBEAT_TTL: (INT, 0, lambda v: 0 <= _deciseconds(v) <= 65535, _ALL, True, True),
+    O.HEARTBEAT_TIMEOUT: (INT, -1, _at_least(0), _ALL, True, True),
     O.CONNECT_TIMEOUT: (INT, 0, _at_least(0), _ALL, True, True),
     O.MECHANISM: (INT, 0, _any, _ALL, True, False),
-    O.ZAP_DOMAIN: (BYTES, b"", lambda v: len(v) <= 255, _ALL, True, True),
-    O.INVERT_MATCHING: (INT, 0, _flag, _ALL, True, True),
+    O.ZAP_DOMAIN: (BYTES, b"", _routing_id, _ALL, True, True),
+    O.INVERT_MATCHING: (INT, 0, _any, _ALL, True, True),
     # type-specific, write-only as in libzmq
-    O.ROUTER_MANDATORY: (INT, 0, _any, _ROUTERS, False, True),
-    O.ROUTER_HANDOVER: (INT, 0, _any, _ROUTERS, False, True),
-    O.CONNECT_ROUTING_ID: (BYTES, b"", _routing_id, _ROUTERS, False, True),
-    O.PROBE_ROUTER: (INT, 0, _any, _PROBERS, False, True),
-    O.REQ_RELAXED: (INT, 0, _any, _REQ, False, True),
-    O.REQ_CORRELATE: (INT, 0, _any, _REQ, False, True),
-    O.XPUB_VERBOSE: (INT, 0, _any, _XPUBS, False, True),
-    O.XPUB_VERBOSER: (INT, 0, _any, _XPUBS, False, True),
-    O.XPUB_NODROP: (INT, 0, _any, _XPUBS, False, True),
+    O.ROUTER_MANDATORY: (INT, 0, _at_least(0), _ROUTERS, False, True),
+    O.ROUTER_HANDOVER: (INT, 0, _at_least(0), _ROUTERS, False, True),
+    O.CONNECT_ROUTING_ID: (BYTES, b"", lambda v: len(v) >= 1, _ROUTERS, False, True),
+    O.PROBE_ROUTER: (INT, 0, _at_least(0), _PROBERS, False, True),
+    O.REQ_RELAXED: (INT, 0, _at_least(0), _REQ, False, True),
+    O.REQ_CORRELATE: (INT, 0, _at_least(0), _REQ, False, True),
+    O.XPUB_VERBOSE: (INT, 0, _at_least(0), _XPUBS, False, True),
+    O.XPUB_VERBOSER: (INT, 0, _at_least(0), _XPUBS, False, True),
+    O.XPUB_NODROP: (INT, 0, _at_least(0), _XPUBS, False, True),
     O.SUBSCRIBE: (BYTES, b"", _any, _SUBS, False, True),
     O.UNSUBSCRIBE: (BYTES, b"", _any, _SUBS, False, True),
 }
@@ -97,6 +102,15 @@ TYPE_DEFAULTS: Dict[Tuple[int, int], Any] = {
 }
 
 BOOL_VALUED = frozenset()
+
+#: How libzmq stores a value it accepted (what getsockopt then returns).
+NORMALIZE: Dict[int, Callable[[int], int]] = {
+    O.INVERT_MATCHING: lambda v: int(v != 0),
+    O.HEARTBEAT_TTL: lambda v: _deciseconds(v) * 100,  # kept in deciseconds
+}
+
+#: int64 options; every other int option is a C int, as pyzmq passes it.
+INT64_OPTIONS = frozenset({O.AFFINITY, O.MAXMSGSIZE})
 
 
 def _einval(msg: str) -> ZMQError:
@@ -132,6 +146,9 @@ class Options:
                 value = int(value)
             if not isinstance(value, int):
                 raise TypeError(f"option {option} takes an int, not {type(value).__name__}")
+            bits = 63 if option in INT64_OPTIONS else 31
+            if not -(1 << bits) <= value < (1 << bits):
+                raise OverflowError(f"value {value} out of range for option {option}")
         else:
             if isinstance(value, str):
                 raise TypeError("unicode not allowed, use setsockopt_string")
@@ -142,7 +159,8 @@ class Options:
                     from None
         if not check(value):
             raise _einval(f"invalid value {value!r} for option {option}")
-        return value
+        normalize = NORMALIZE.get(option)
+        return value if normalize is None else normalize(value)
 
     def set(self, option: int, value: Any) -> Any:
         value = self.coerce(option, value)
