@@ -75,10 +75,8 @@ class InprocRegistry:
 
     def connect(self, engine: "SocketEngine", name: str) -> InprocLink:
         options = engine.options
-        capacity_out = inproc_capacity(options[SocketOption.SNDHWM],
-                                       options[SocketOption.RCVHWM])
-        capacity_in = capacity_out
-        mine, theirs = inproc_pair(capacity_out, capacity_in)
+        # Until a binder shows up only our own marks are known (libzmq); _join adds its.
+        mine, theirs = inproc_pair(options[SocketOption.SNDHWM], options[SocketOption.RCVHWM])
         link = InprocLink(engine, mine, name)
         mine.peer = link
         theirs.peer = link
