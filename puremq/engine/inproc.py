@@ -75,8 +75,14 @@ class InprocRegistry:
 
     def connect(self, engine: "SocketEngine", name: str) -> InprocLink:
         options = engine.options
-        # Until a binder shows up only our own marks are known (libzmq); _join adds its.
-        mine, theirs = inproc_pair(options[SocketOption.SNDHWM], options[SocketOption.RCVHWM])
+        if options[SocketOption.CONFLATE]:
+            # libzmq: the connecter's CONFLATE decides, and such queues have no mark.
+            mine, theirs = inproc_pair(0, 0)
+            mine.inbound.conflate = mine.outbound.conflate = True
+        else:
+            # Until a binder shows up only our own marks are known (libzmq); _join adds its.
+            mine, theirs = inproc_pair(options[SocketOption.SNDHWM],
+                                       options[SocketOption.RCVHWM])
         link = InprocLink(engine, mine, name)
         mine.peer = link
         theirs.peer = link
@@ -98,10 +104,11 @@ class InprocRegistry:
         pipe = link.binder_pipe
         assert pipe is not None
         c_opts, b_opts = connecter.options, binder.options
-        link.connecter_pipe.outbound.set_hwm(
-            inproc_capacity(c_opts[SocketOption.SNDHWM], b_opts[SocketOption.RCVHWM]))
-        pipe.outbound.set_hwm(
-            inproc_capacity(b_opts[SocketOption.SNDHWM], c_opts[SocketOption.RCVHWM]))
+        if not c_opts[SocketOption.CONFLATE]:
+            link.connecter_pipe.outbound.set_hwm(
+                inproc_capacity(c_opts[SocketOption.SNDHWM], b_opts[SocketOption.RCVHWM]))
+            pipe.outbound.set_hwm(
+                inproc_capacity(b_opts[SocketOption.SNDHWM], c_opts[SocketOption.RCVHWM]))
         link.binder = binder
         # Each side addresses the other by the routing id the other chose.
         pipe.routing_id = c_opts[SocketOption.ROUTING_ID] or b""
