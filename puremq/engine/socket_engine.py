@@ -18,6 +18,8 @@ pattern as commands (attach/identify/detach), processed in order by the owning t
 from __future__ import annotations
 
 import errno as _errno
+import socket as _socket
+import struct
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
@@ -127,15 +129,20 @@ class SocketEngine:
             peer.terminate()
 
     def peer_properties(self, stream: "StreamConnection", event: HandshakeComplete) -> dict:
+        # As libzmq: the peer's READY properties plus Peer-Address (no Routing-Id: libzmq
+        # answers EINVAL for it; 'Identity' is there when the peer sent one).
         props: Dict[str, Any] = dict(event.properties)
-        props["Routing-Id"] = event.peer_identity
+        sock = stream.sock
         try:
-            peer = stream.sock.getpeername()
-            if isinstance(peer, tuple):
-                props["Peer-Address"] = peer[0]
-            elif peer:
-                props["Peer-Address"] = peer if isinstance(peer, str) else peer.decode()
-        except OSError:
+            if sock.family == _socket.AF_UNIX:
+                # libzmq (SO_PEERCRED): "<host>:<uid>:<gid>:<pid>", the host as getnameinfo
+                # names an AF_UNIX address: "localhost"
+                creds = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)
+                pid, uid, gid = struct.unpack("3i", creds)
+                props["Peer-Address"] = f"localhost:{uid}:{gid}:{pid}"
+            else:
+                props["Peer-Address"] = sock.getpeername()[0]
+        except (OSError, AttributeError, struct.error):
             pass
         return props
 
