@@ -95,7 +95,8 @@ def zmq_poll(sockets: List[Tuple[Any, int]], timeout: Optional[float] = None
                 events |= POLLERR
             events &= flags | POLLERR
             if events:
-                ready.append((obj, events))
+                # pyzmq reports an object polled through its fileno() by that fd number
+                ready.append((fd, events))
         if ready:
             return ready
         if not fired and deadline is not None and time.monotonic() >= deadline:
