@@ -283,12 +283,13 @@ class Socket:
         raise ZMQBindError("Could not bind socket to random port.")
 
     # -- sending -------------------------------------------------------------------------------
-    def _begin_multipart(self, flags: int) -> None:
+    def _begin_multipart(self, flags: int, first: Any) -> None:
         """First part of a multipart send: fail or wait here, as libzmq does."""
         pattern = self._pattern
         if pattern.commands:
             pattern.process_commands()
         pattern.check_send()
+        pattern.check_first_frame(first)
         if pattern.xhas_out():
             return
         timeout = 0 if flags & _DONTWAIT else self._options.values[_SNDTIMEO]
@@ -314,7 +315,7 @@ class Socket:
         parts = self._send_parts
         if flags & _SNDMORE:
             if not parts:
-                self._begin_multipart(flags)
+                self._begin_multipart(flags, frame)
             parts.append(frame)
             return tracker
         if parts:

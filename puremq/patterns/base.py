@@ -117,6 +117,9 @@ class SocketPattern:
     def check_send(self) -> None:
         """Raise EFSM here if the state machine forbids starting a message now."""
 
+    def check_first_frame(self, frame: Any) -> None:
+        """Raise here if the first part alone dooms the message (ROUTER_MANDATORY)."""
+
     def accepts_new_pipe(self) -> bool:
         """PAIR refuses a second peer; everyone else takes them all."""
         return True

@@ -97,6 +97,14 @@ class Router(SocketPattern):
         pipe.outbound.push(frames)
         return True
 
+    def check_first_frame(self, frame: Any) -> None:
+        # libzmq fails the routing-id part at once, rather than waiting for a peer that
+        # does not exist (with no peers at all, xhas_out would wait forever).
+        if self.options[SocketOption.ROUTER_MANDATORY]:
+            pipe = self.by_id.get(frame if type(frame) is bytes else bytes(frame))
+            if pipe is None or pipe.terminated:
+                raise ZMQError(Errno.EHOSTUNREACH, "Host unreachable")
+
     def xhas_out(self) -> bool:
         if not self.options[SocketOption.ROUTER_MANDATORY]:
             return True
