@@ -18,6 +18,7 @@ _ZMQ_MESSAGES = {
     Errno.ENOCOMPATPROTO: "The protocol is not compatible with the socket type",
     Errno.ETERM: "Context was terminated",
     Errno.EMTHREAD: "No thread available",
+    Errno.EHOSTUNREACH: "Host unreachable",  # libzmq's own text, not the OS's
 }
 
 _last_errno = 0
