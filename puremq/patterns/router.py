@@ -68,13 +68,26 @@ class Router(SocketPattern):
             msg = fq.take()
             if msg is None:
                 return None
-            rid = fq.last_pipe.user  # type: ignore[union-attr]
+            pipe = fq.last_pipe
+            rid = pipe.user  # type: ignore[union-attr]
+            if rid is None:
+                # Its attach/identify command was queued before this message arrived, but
+                # after we last looked: run it rather than lose the message.
+                self.process_commands()
+                rid = pipe.user  # type: ignore[union-attr]
             if rid:
                 msg.insert(0, rid)
                 return msg
 
     def xhas_in(self) -> bool:
-        return self.fq.has_messages()
+        # Messages from a peer ignored for its duplicate routing id are no input: drop them
+        # here, or POLLIN would be set and a blocking recv would then wait for nothing.
+        fq = self.fq
+        while fq.has_messages():
+            if fq.ring[0].user is not False:
+                return True
+            fq.take()
+        return False
 
     def xsend(self, frames: List[Any]) -> bool:
         if len(frames) < 2:
