@@ -88,6 +88,11 @@ class InprocRegistry:
         theirs.peer = link
         mine.endpoint = theirs.endpoint = f"inproc://{name}"
         link.binder_pipe = theirs
+        connect_rid = options.values.get(SocketOption.CONNECT_ROUTING_ID)
+        if connect_rid:
+            # ROUTER's name for this peer, usable at once; good for this connect() only.
+            mine.routing_id = connect_rid
+            options.values[SocketOption.CONNECT_ROUTING_ID] = b""
         engine.pattern.prepare_pipe(mine)
         with self._lock:
             binder = self._bound.get(name)
@@ -112,7 +117,8 @@ class InprocRegistry:
         link.binder = binder
         # Each side addresses the other by the routing id the other chose.
         pipe.routing_id = c_opts[SocketOption.ROUTING_ID] or b""
-        link.connecter_pipe.routing_id = b_opts[SocketOption.ROUTING_ID] or b""
+        if link.connecter_pipe.routing_id is None:  # not named by CONNECT_ROUTING_ID
+            link.connecter_pipe.routing_id = b_opts[SocketOption.ROUTING_ID] or b""
         # No message properties on inproc: libzmq has no handshake there, and frame.get()
         # of any property is EINVAL (pipe.properties stays empty).
         binder.pattern.prepare_pipe(pipe)
