@@ -39,7 +39,10 @@ class Req(SocketPattern):
 
     def xdetach(self, pipe: Pipe) -> None:
         self.lb.detach(pipe)
-        if pipe is self.reply_pipe:
+        # A reply the peer sent before going away is still read (libzmq reads a pipe up to
+        # its end before it counts as terminated): keep waiting on that pipe while it holds
+        # messages.
+        if pipe is self.reply_pipe and not pipe.inbound.items:
             self.reply_pipe = None
 
     def xsend(self, frames: List[Any]) -> bool:
