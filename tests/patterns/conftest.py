@@ -136,6 +136,15 @@ def queued_in(sock: zmq.Socket) -> int:
     return total
 
 
+def newest_queued(sock: zmq.Socket) -> Optional[List[Any]]:
+    """The newest message waiting in the socket's queues (whitebox, as queued_in)."""
+    sock.getsockopt(zmq.EVENTS)
+    for pipe in sock._pattern.pipes:
+        if pipe.inbound.items:
+            return pipe.inbound.items[-1]
+    return None
+
+
 def wait_queued(sock: zmq.Socket, count: int) -> None:
     wait_for(lambda: queued_in(sock) >= count, what=f"{count} messages queued")
 
@@ -163,20 +172,27 @@ def send_until_again(sock: zmq.Socket, payload: bytes = b"", limit: int = 100000
     return sent
 
 
-def sync_subscriber(pub: zmq.Socket, sub: zmq.Socket, topic: bytes = b"") -> None:
-    """Publish probes on ``topic`` until ``sub`` gets one (its subscription reached the
-    publisher), then flush the probes still in flight with a final marker."""
+def sync_subscribers(pub: zmq.Socket, subs: List[zmq.Socket], topic: bytes = b"") -> None:
+    """Publish probes on ``topic`` until every one of ``subs`` got one (their subscriptions
+    reached the publisher), then flush the probes still in flight with a final marker.
+    Every sub must be subscribed to (a prefix of) ``topic``."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000.0
-    while True:
-        pub.send(topic + b"\x00probe")
-        if sub.poll(10, zmq.POLLIN):
-            break
-        if time.monotonic() > deadline:
-            pytest.fail("subscription never reached the publisher")
+    for sub in subs:
+        while True:
+            pub.send(topic + b"\x00probe")
+            if sub.poll(10, zmq.POLLIN):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail("subscription never reached the publisher")
     pub.send(topic + b"\x00marker")
-    while True:
-        msg = recv_within(sub)
-        assert msg is not None, "probe marker lost"
-        if msg[0] == topic + b"\x00marker":
-            return
-        assert msg[0] == topic + b"\x00probe"
+    for sub in subs:
+        while True:
+            msg = recv_within(sub)
+            assert msg is not None, "probe marker lost"
+            if msg[0] == topic + b"\x00marker":
+                break
+            assert msg[0] == topic + b"\x00probe"
+
+
+def sync_subscriber(pub: zmq.Socket, sub: zmq.Socket, topic: bytes = b"") -> None:
+    sync_subscribers(pub, [sub], topic)

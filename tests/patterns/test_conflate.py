@@ -10,16 +10,7 @@ import pytest
 
 import puremq as zmq
 
-from .conftest import assert_quiet, sync_subscriber, wait_for
-
-
-def _newest_queued(sock):
-    """The newest message waiting in the socket (arrival over streams is asynchronous)."""
-    sock.getsockopt(zmq.EVENTS)
-    for pipe in sock._pattern.pipes:
-        if pipe.inbound.items:
-            return pipe.inbound.items[-1]
-    return None
+from .conftest import assert_quiet, newest_queued, sync_subscriber, wait_for
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
@@ -29,7 +20,7 @@ def test_bound_receiver_keeps_only_the_last_message(net):
     push.connect(net.bind(pull))
     for i in range(20):
         push.send(b"%d" % i)
-    wait_for(lambda: _newest_queued(pull) == [b"19"], what="the last message to arrive")
+    wait_for(lambda: newest_queued(pull) == [b"19"], what="the last message to arrive")
     assert pull.recv() == b"19"
     assert_quiet(pull)
 
@@ -42,7 +33,7 @@ def test_connecting_receiver_keeps_only_the_last_message(net):
     push.send(b"first")  # waits until the receiver is attached
     for i in range(20):
         push.send(b"%d" % i)
-    wait_for(lambda: _newest_queued(pull) == [b"19"], what="the last message to arrive")
+    wait_for(lambda: newest_queued(pull) == [b"19"], what="the last message to arrive")
     assert pull.recv() == b"19"
     assert_quiet(pull)
 
@@ -68,6 +59,6 @@ def test_conflating_subscriber_with_rcvhwm_one_sees_the_latest_value(net):
     sync_subscriber(pub, sub)
     for i in range(100):
         pub.send(b"value %d" % i)
-    wait_for(lambda: _newest_queued(sub) == [b"value 99"], what="the latest value")
+    wait_for(lambda: newest_queued(sub) == [b"value 99"], what="the latest value")
     assert sub.recv() == b"value 99"
     assert_quiet(sub)
