@@ -118,7 +118,7 @@ class Dialer:
         self._linger_timer: Optional[Timer] = None
         self._linger_deadline: Optional[float] = None
         options = engine.options
-        self.current_ivl = options[SocketOption.RECONNECT_IVL]
+        self.current_ivl = -1  # no failed attempt yet (see _retry)
         self._timer: Optional[Timer] = None
         self._pending: Optional[socket.socket] = None
         if endpoint.transport == "tcp":
@@ -222,7 +222,7 @@ class Dialer:
             sock.close()
             self._retry()
             return
-        self.current_ivl = self.engine.options[SocketOption.RECONNECT_IVL]
+        self.current_ivl = -1  # libzmq starts a new connecter: the backoff starts over
         self.engine.emit(Event.CONNECTED, sock.fileno(), self.endpoint.text)
         self.stream = StreamConnection(self.engine, sock, self.endpoint.text, self)
         self.stream.start()
@@ -234,10 +234,16 @@ class Dialer:
         ivl = options[SocketOption.RECONNECT_IVL]
         if ivl < 0:
             return
-        delay = self.current_ivl + (random.randrange(ivl) if ivl > 0 else 0)
         ivl_max = options[SocketOption.RECONNECT_IVL_MAX]
-        if ivl_max > 0 and ivl_max > ivl:
-            self.current_ivl = min(self.current_ivl * 2, ivl_max)
+        if ivl_max > 0:
+            # libzmq 4.3.5 (get_new_reconnect_ivl): RECONNECT_IVL, then doubled after each
+            # failed attempt, capped at RECONNECT_IVL_MAX; no jitter.
+            candidate = ivl if self.current_ivl < 0 else min(self.current_ivl * 2, 2**31 - 1)
+            self.current_ivl = min(candidate, ivl_max)
+            delay = self.current_ivl
+        else:
+            # RECONNECT_IVL plus a random jitter below RECONNECT_IVL
+            delay = ivl + (random.randrange(ivl) if ivl > 0 else 0)
         self.engine.emit(Event.CONNECT_RETRIED, delay, self.endpoint.text)
         self._timer = self.reactor.call_later(delay / 1000.0, self._attempt)
 
