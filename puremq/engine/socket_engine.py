@@ -183,6 +183,9 @@ class SocketEngine:
         if transport == "inproc":
             self.context.inproc.bind(self, endpoint.address)
             self.endpoints.setdefault(endpoint.text, []).append(("inproc", endpoint.address))
+            # Peers that connected before the bind are attached by the bind itself, as in
+            # libzmq (a SUB then sends its subscriptions without another call).
+            self.pattern.process_commands()
             text = endpoint.text
         elif transport == "tcp":
             family, sockaddr = ep.resolve_tcp_bind(endpoint.address,
