@@ -133,7 +133,7 @@ def queued_in(sock: zmq.Socket) -> int:
         if id(pipe) not in seen:
             seen.add(id(pipe))
             total += len(pipe.inbound.items)
-    return total
+    return total + len(getattr(pattern, "pending", ()))  # XPUB reads ahead into "pending"
 
 
 def newest_queued(sock: zmq.Socket) -> Optional[List[Any]]:
