@@ -43,6 +43,15 @@ class Listener:
         self.fd = sock.fileno()
         self.endpoint = endpoint
         self.ipc_path = ipc_path
+        #: (st_dev, st_ino) of the socket file this listener created (owner thread, right
+        #: after bind): close removes that file only, not one a later bind put there
+        self._ipc_file: Optional[tuple] = None
+        if ipc_path and not ipc_path.startswith("\0"):
+            try:
+                info = os.stat(ipc_path)
+                self._ipc_file = (info.st_dev, info.st_ino)
+            except OSError:
+                pass
         self.streams: Set[StreamConnection] = set()
         self.closed = False
 
@@ -93,9 +102,13 @@ class Listener:
             self.sock.close()
         except OSError:
             pass
-        if self.ipc_path and not self.ipc_path.startswith("\0"):
+        if self._ipc_file is not None:
+            # The close runs later in the I/O thread: by then another socket may have bound
+            # the same path (libzmq-style rebind), and its file must stay.
             try:
-                os.unlink(self.ipc_path)
+                info = os.stat(self.ipc_path)
+                if (info.st_dev, info.st_ino) == self._ipc_file:
+                    os.unlink(self.ipc_path)
             except OSError:
                 pass
         self.engine.emit(Event.CLOSED, self.fd, self.endpoint)
