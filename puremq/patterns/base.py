@@ -66,7 +66,11 @@ class SocketPattern:
 
     # -- pipe lifecycle (owning thread) --------------------------------------------------
     def attach(self, pipe: Pipe) -> None:
-        if pipe.attached or pipe.terminated:
+        if pipe.attached:
+            return
+        # A peer that went away before this attach ran is still read to the end; the
+        # detach queued after this command removes it.
+        if pipe.terminated and not pipe.inbound.items:
             return
         pipe.attached = True
         self.pipes.append(pipe)
