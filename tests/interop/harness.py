@@ -173,11 +173,15 @@ class Net:
 
     def link(self, case: Case, topics: Sequence[bytes] = (b"",),
              options_a: Sequence[Tuple[str, Any]] = (),
-             options_b: Sequence[Tuple[str, Any]] = (), sync: bool = True) -> "Link":
+             options_b: Sequence[Tuple[str, Any]] = (), sync: bool = True,
+             existing: Optional[Tuple[str, Any, Optional[str]]] = None) -> "Link":
         """Create, bind and connect the two ends of ``case``, then wait until they talk.
 
         ``topics`` are the subscriber's subscriptions, made before it connects (SUBSCRIBE
         option on SUB, subscription messages on XSUB); the sync topic is always added.
+        ``existing = (side, socket, address)`` uses an already made socket for that end: if
+        it is bound (``address`` is where) the new end connects to it, otherwise the new
+        end binds and the existing socket connects to it.
         """
         pair = case.pair
         options = {"a": list(options_a), "b": list(options_b)}
@@ -186,16 +190,35 @@ class Net:
                 options[side] += [("ROUTING_ID", b"router-" + side.encode()),
                                   ("ROUTER_MANDATORY", 1)]
         topics = [SYNC_TOPIC] + list(topics) if pair.pubsub else []
-        if pair.b == "SUB":
-            options["b"] += [("SUBSCRIBE", topic) for topic in topics]
-        sockets = {side: self.socket(case.impl(side), getattr(pair, side), options[side])
-                   for side in "ab"}
-        if pair.b == "XSUB":
-            for topic in topics:
+        sockets = {}
+        for side in "ab":
+            if existing is not None and existing[0] == side:
+                sockets[side] = existing[1]
+            else:
+                sockets[side] = self.socket(case.impl(side), getattr(pair, side),
+                                            options[side])
+        for topic in topics:
+            if pair.b == "SUB":
+                sockets["b"].setsockopt(MODULE[case.impl("b")].SUBSCRIBE, topic)
+            else:
                 sockets["b"].send(b"\x01" + topic)
-        binder = "a" if case.binds("a") else "b"
-        address = self.bind(sockets[binder], case.transport)
-        sockets[other_side(binder)].connect(address)
+        if existing is None:
+            binder = "a" if case.binds("a") else "b"
+            address = self.bind(sockets[binder], case.transport)
+            sockets[other_side(binder)].connect(address)
+        else:
+            side, _, bound_at = existing
+            # libzmq handles the end of a dropped connection (its pipe's termination) only
+            # when the socket is next used, and connect() attaches its new pipe before
+            # that: a PAIR would refuse the new peer, a PUSH would route into the dead
+            # pipe.  Touch the socket first, as any application using it would have.
+            sockets[side].poll(0)
+            if bound_at is not None:
+                address = bound_at
+                sockets[other_side(side)].connect(address)
+            else:
+                address = self.bind(sockets[other_side(side)], case.transport)
+                sockets[side].connect(address)
         link = Link(case, sockets["a"], sockets["b"], address)
         if sync:
             link.wait_ready(topics)
