@@ -40,12 +40,11 @@ def parse(addr: Any) -> Endpoint:
     if not isinstance(addr, str):
         raise TypeError(f"endpoint must be str, not {type(addr).__name__}")
     transport, sep, address = addr.partition("://")
-    if not sep:
+    # libzmq checks the shape first: "bogus://" and "://x" are EINVAL, not EPROTONOSUPPORT
+    if not sep or not transport or not address:
         raise _einval(addr)
     if transport not in SUPPORTED:
         raise ZMQError(Errno.EPROTONOSUPPORT, f"Protocol not supported (addr={addr!r})")
-    if not address:
-        raise _einval(addr)
     return Endpoint(transport, address, addr)
 
 
