@@ -113,10 +113,16 @@ def resolve_tcp_bind(address: str, ipv6: bool, addr: str) -> Tuple[int, Tuple[An
     nic = _nic_address(host, ipv6)
     if nic is not None:
         host = nic
-    family = socket.AF_UNSPEC if ipv6 else socket.AF_INET
+    family = socket.AF_INET
+    flags = socket.AI_PASSIVE
+    if ipv6 and socket.has_ipv6:
+        # libzmq (tcp_address_t::resolve): with IPV6 an IPv4 address binds as its
+        # IPv4-mapped IPv6 form (LAST_ENDPOINT tcp://[::ffff:127.0.0.1]:port), so the
+        # listener takes both IPv4 and IPv6 peers.
+        family = socket.AF_INET6
+        flags |= getattr(socket, "AI_V4MAPPED", 0)
     try:
-        infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, 0,
-                                   socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, 0, flags)
     except (socket.gaierror, UnicodeError):
         raise ZMQError(_errno.ENODEV, f"No such device (addr={addr!r})") from None
     family, _type, _proto, _canon, sockaddr = infos[0]
@@ -170,6 +176,8 @@ def resolve_ipc(address: str, addr: str, for_bind: bool) -> Tuple[str, str]:
         path = os.path.join(directory, "socket")
         return path, f"ipc://{path}"
     if address.startswith("@"):
+        if address == "@":
+            raise _einval(addr)  # libzmq: an abstract name cannot be empty
         os_path = "\0" + address[1:]
     else:
         os_path = address
