@@ -4,6 +4,7 @@ gives them (compared with pyzmq on tcp, ipc and inproc); zero-copy numpy round t
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from typing import Any, Tuple
 
@@ -14,6 +15,15 @@ import puremq
 from ._compare import errno_of
 
 TIMEOUT_MS = 5000
+
+
+def _free_tcp_port() -> int:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+    finally:
+        probe.close()
 
 
 def _connected(ctx: Any, zmq: Any, endpoint: str, bind_type: int, connect_type: int
@@ -137,9 +147,7 @@ def test_zero_copy_numpy_send_delivers_the_bytes(mctx: Any, zmq_mod: Any, ipc_di
 
 def test_zero_copy_numpy_send_tracker_pending_until_sent(mctx: Any, zmq_mod: Any) -> None:
     numpy = pytest.importorskip("numpy")
-    port_holder = mctx.socket(zmq_mod.PULL)
-    port = port_holder.bind_to_random_port("tcp://127.0.0.1")
-    port_holder.close(linger=0)  # the port is free: the PUSH cannot connect yet
+    port = _free_tcp_port()  # nobody listens there: the PUSH cannot connect yet
     push = mctx.socket(zmq_mod.PUSH)
     push.connect(f"tcp://127.0.0.1:{port}")
     array = numpy.arange(200000, dtype=numpy.int64)

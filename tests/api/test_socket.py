@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import pickle
+import socket
 import time
 import uuid
 import warnings
@@ -354,8 +355,10 @@ def test_tracker_stays_pending_until_a_peer_takes_the_message(mctx: Any,
     push = mctx.socket(zmq_mod.PUSH)
     pull = mctx.socket(zmq_mod.PULL)
     pull.rcvtimeo = TIMEOUT_MS
-    port = pull.bind_to_random_port("tcp://127.0.0.1")
-    pull.unbind(pull.last_endpoint)  # nobody listens on the port now
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nobody listens on the port now
     push.connect(f"tcp://127.0.0.1:{port}")
     payload = bytearray(b"p" * 300000)
     tracker = push.send(payload, copy=False, track=True)

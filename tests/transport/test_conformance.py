@@ -82,6 +82,10 @@ def test_inproc_connection_ends_with_the_binder(mctx: Any, zmq_mod: Any) -> None
     first.close(linger=0)
     second = _socket(mctx, zmq_mod.PULL)
     bind_retrying(second, zmq_mod, endpoint)
+    # the closing reaches the connecter asynchronously (libzmq): wait for it
+    deadline = time.monotonic() + 5
+    while push.poll(10, zmq_mod.POLLOUT):
+        assert time.monotonic() < deadline, "the connecter never noticed the close"
     with pytest.raises(zmq_mod.Again):
         push.send(b"after")  # its only pipe is gone
     assert second.poll(200) == 0
