@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import select
 import time
-from typing import Any, List, Optional
+from typing import Any, List
 
 import pytest
 import zmq
