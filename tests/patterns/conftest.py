@@ -1,8 +1,9 @@
 """Fixtures for the socket-semantics suite: every spec test runs on inproc, tcp and ipc.
 
 ``net`` hands out sockets of one context on the transport under test, with a 2 s
-RCVTIMEO/SNDTIMEO so that a missing message fails the test instead of hanging it, and
-LINGER 0 so that closing never waits.  Waits are handshake-aware: a probe message that
+RCVTIMEO/SNDTIMEO so that a missing message fails the test instead of hanging it, LINGER 0
+so that closing never waits, and RECONNECT_IVL 20 ms so that a connect made before the bind
+does not wait libzmq's default 100 ms (plus jitter) to retry.  Waits are handshake-aware: a probe message that
 must arrive, a blocking send that needs an attached peer, or a bounded poll of a
 condition; never a bare sleep.
 """
@@ -21,7 +22,8 @@ import puremq as zmq
 
 TIMEOUT_MS = 2000
 #: how long "nothing arrives" is watched for; a bug that delivers would deliver by then
-QUIET_MS = 150
+QUIET_MS = 100
+RECONNECT_IVL_MS = 20
 
 
 class Net:
@@ -36,6 +38,7 @@ class Net:
         sock.linger = 0
         sock.rcvtimeo = TIMEOUT_MS
         sock.sndtimeo = TIMEOUT_MS
+        sock.reconnect_ivl = RECONNECT_IVL_MS
         for name, value in options.items():
             setattr(sock, name, value)
         self.sockets.append(sock)
