@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import itertools
 import struct
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from puremq.zmtp import ConnectionFailed, HandshakeComplete, ProtocolError, ZmtpConnection
 from puremq.zmtp.connection import null_metadata
+from puremq.zmtp import framing
 from puremq.zmtp.framing import FrameDecoder
 from puremq.zmtp.mechanisms.null import NullMechanism
 
@@ -129,6 +131,18 @@ def parse_commands(stream: bytes) -> List[Tuple[bytes, bytes]]:
     return out
 
 
+@contextmanager
+def small_body_mode(threshold: int = 300, initial: int = 512) -> Iterator[None]:
+    """Lower framing.py's body-mode threshold and first allocation, so that body mode and
+    its buffer growth are exercised with frames small enough to feed byte by byte."""
+    saved = framing.BODY_MODE_THRESHOLD, framing.BODY_INITIAL_CHUNK
+    framing.BODY_MODE_THRESHOLD, framing.BODY_INITIAL_CHUNK = threshold, initial
+    try:
+        yield
+    finally:
+        framing.BODY_MODE_THRESHOLD, framing.BODY_INITIAL_CHUNK = saved
+
+
 # -- connections -----------------------------------------------------------------------------
 def new_connection(socket_type: str, identity: bytes = b"", maxmsgsize: int = -1,
                    extra: Optional[Dict[str, bytes]] = None) -> ZmtpConnection:
@@ -204,6 +218,7 @@ class Feeder:
                 view = self._body_view(target) if self.engine else None
                 if view is not None:
                     self.body_calls += 1
+                    assert len(view) > 0, "body_buffer() gave no room while in body mode"
                     take = min(take, len(view))
                     view[:take] = data[pos:pos + take]
                     del view
@@ -226,10 +241,16 @@ BYTEWISE_ENGINE = Feeder("bytewise+body_buffer", [1], engine=True)
 
 
 @st.composite
-def feeders(draw: Callable) -> Feeder:
-    """Random chunkings: a cycle of chunk sizes mixing tiny, frame-sized and large cuts."""
+def feeders(draw: Callable, coarse: bool = False) -> Feeder:
+    """Random chunkings: a cycle of chunk sizes mixing tiny, frame-sized and large cuts.
+
+    ``coarse`` adds one large cut to the cycle, so that a stream of hundreds of KiB is
+    still cut in tiny pieces in places but needs few calls in all.
+    """
     size = st.one_of(st.integers(1, 12), st.integers(13, 300), st.integers(301, 90_000))
     sizes = draw(st.lists(size, min_size=1, max_size=6))
+    if coarse:
+        sizes.insert(draw(st.integers(0, len(sizes))), draw(st.integers(20_000, 90_000)))
     engine = draw(st.booleans())
     as_memoryview = draw(st.booleans())
     return Feeder(f"sizes={sizes} engine={engine} memoryview={as_memoryview}", sizes,

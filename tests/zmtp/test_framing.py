@@ -6,8 +6,6 @@ from __future__ import annotations
 import gc
 import platform
 import struct
-from contextlib import contextmanager
-from typing import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +18,7 @@ from puremq.zmtp.framing import BODY_MODE_THRESHOLD, FrameDecoder
 from ._util import (BYTEWISE, BYTEWISE_ENGINE, EMSGSIZE, EPROTO, WHOLE,
                     ZMTP_MALFORMED_COMMAND_UNSPECIFIED, Feeder, active_stream, command,
                     every_chunking, frame, greeting, message, messages_of, new_connection,
-                    single_failure)
+                    single_failure, small_body_mode)
 
 #: A body just big enough for body mode (kept small: byte-at-a-time feeding is O(size)).
 BIG = bytes(range(256)) * ((BODY_MODE_THRESHOLD + 3000) // 256)
@@ -113,20 +111,21 @@ def test_more_on_a_command_is_rejected(feed, flags):
         assert info.value.offset == len(header)
 
 
-@pytest.mark.parametrize("limit", [0, 1, 100, 255, 256, 70000])
+@pytest.mark.parametrize("limit", [0, 1, 100, 255, 256, 5000])
 @every_chunking(max_examples=3)
 def test_maxmsgsize_is_per_frame_and_checked_on_the_header(feed, limit):
     """A frame larger than MAXMSGSIZE gives EMSGSIZE as soon as its size is known; a frame of
-    exactly MAXMSGSIZE is fine, and the limit applies per frame, not per message."""
+    exactly MAXMSGSIZE is fine (also in body mode), and the limit applies per frame, not
+    per message."""
     ok = b"m" * limit
     over = ok + b"!"
     header = bytes((0x02,)) + u64(len(over)) if len(over) > 255 else bytes((0, len(over)))
-    decoder = FrameDecoder(maxmsgsize=limit)
-    repeats = 3 if limit < 1000 else 1
-    accepted = feed(decoder, message(*[ok] * repeats))
-    assert accepted == [[ok] * repeats]
-    with pytest.raises(MessageTooLarge) as info:
-        feed(decoder, header + over + message(b""))
+    with small_body_mode():
+        decoder = FrameDecoder(maxmsgsize=limit)
+        accepted = feed(decoder, message(ok, ok, ok))
+        assert accepted == [[ok, ok, ok]]
+        with pytest.raises(MessageTooLarge) as info:
+            feed(decoder, header + over + message(b""))
     assert info.value.errno == EMSGSIZE
     assert info.value.size == limit + 1 and info.value.limit == limit
     if feed.sizes == [1]:
@@ -256,18 +255,6 @@ def test_maxmsgsize_applies_to_messages_that_arrive_with_ready(feed):
 
 
 # -- body mode -----------------------------------------------------------------------------------
-@contextmanager
-def small_body_mode(threshold: int = 300, initial: int = 512) -> Iterator[None]:
-    """Lower framing.py's body-mode threshold and first allocation, so that body mode and
-    its buffer growth are exercised with frames small enough to feed byte by byte."""
-    saved = framing.BODY_MODE_THRESHOLD, framing.BODY_INITIAL_CHUNK
-    framing.BODY_MODE_THRESHOLD, framing.BODY_INITIAL_CHUNK = threshold, initial
-    try:
-        yield
-    finally:
-        framing.BODY_MODE_THRESHOLD, framing.BODY_INITIAL_CHUNK = saved
-
-
 @every_chunking(max_examples=15)
 def test_body_mode_frames_assemble_across_many_feeds(feed):
     """Bodies over the body-mode threshold get their own buffer (filled directly via
@@ -308,6 +295,20 @@ def test_multi_megabyte_frames_grow_past_the_initial_chunk(sizes, engine, total)
     feed = Feeder(f"sizes={sizes}", sizes, engine=engine)
     items = feed(decoder, message(b"a", body) + message(body[:70_000]))
     assert items == [[b"a", body], [body[:70_000]]]
+
+
+@pytest.mark.parametrize("first", [1, 9, 10, 9 + 1000, 9 + 300_000])
+def test_rest_of_a_large_body_and_more_frames_in_one_big_read(first):
+    """Body mode entered on a small read, then one read far larger than any buffer growth
+    step carries the rest of the body and the frames after it."""
+    body = bytes(range(253)) * 6000  # ~1.5 MiB
+    stream = message(body, b"x") + message(b"after") + message(body[:70_000])
+    decoder = FrameDecoder()
+    items = decoder.decode(stream[:first])
+    assert items == []
+    items += decoder.decode(stream[first:])
+    assert items == [[body, b"x"], [b"after"], [body[:70_000]]]
+    assert not decoder.mid_message
 
 
 def test_body_buffer_views_never_reach_past_the_frame():
