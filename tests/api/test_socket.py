@@ -547,3 +547,44 @@ def test_sndtimeo_with_a_full_pipe(mctx: Any, zmq_mod: Any) -> None:
             push.send(b"fill")
             sent += 1
     assert 1 <= sent < 100
+
+
+def test_close_linger_bounds_how_long_term_waits(zmq_mod: Any) -> None:
+    """close(linger=ms) keeps an unsent message that long: term() waits for it, then
+    gives up; close(linger=0) drops it at once."""
+    for linger_ms, low, high in ((0, 0.0, 0.2), (300, 0.25, 2.0)):
+        ctx = zmq_mod.Context()
+        sock = ctx.socket(zmq_mod.PUSH)
+        sock.connect("tcp://127.0.0.1:9")  # nobody listens: the message stays queued
+        sock.send(b"unsendable")
+        sock.close(linger=linger_ms)
+        assert sock.closed
+        began = time.monotonic()
+        ctx.term()
+        assert low <= time.monotonic() - began < high, linger_ms
+
+
+def test_a_reply_sent_just_before_close_reaches_a_waiting_requester(mctx: Any,
+                                                                    zmq_mod: Any) -> None:
+    """Messages a peer sent before closing stay readable (inproc too): a REQ blocked in
+    recv() gets the REP's last reply even though the REP closed right after sending."""
+    import threading
+
+    def serve_once(rep: Any) -> None:
+        rep.recv()
+        rep.send(b"last reply")
+        rep.close()
+
+    for _ in range(20):  # repeated: the close races with the requester's wait
+        endpoint = _inproc()
+        rep = mctx.socket(zmq_mod.REP)
+        rep.bind(endpoint)
+        req = mctx.socket(zmq_mod.REQ)
+        req.rcvtimeo = TIMEOUT_MS
+        req.connect(endpoint)
+        server = threading.Thread(target=serve_once, args=(rep,), daemon=True)
+        server.start()
+        req.send(b"question")
+        assert req.recv() == b"last reply"
+        server.join(5)
+        req.close()
