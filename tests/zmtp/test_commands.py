@@ -48,19 +48,21 @@ def test_vectors_are_the_sizes_libzmq_gives():
 
 @pytest.mark.parametrize("socket_type,expected", [("DEALER", ZMTP_READY_DEALER),
                                                   ("SUB", ZMTP_READY_SUB)])
-def test_our_ready_matches_libzmq_testutil_vectors(socket_type, expected):
+@every_chunking(max_examples=3)
+def test_our_ready_matches_libzmq_testutil_vectors(feed, socket_type, expected):
     """libzmq tests/testutil.hpp zmtp_ready_dealer (43 bytes) and zmtp_ready_sub (27 bytes)."""
     conn = new_connection(socket_type)
-    conn.receive_data(greeting())
+    assert feed(conn, greeting()) == []
     assert conn.bytes_to_send() == OUR_NULL_GREETING + expected
 
 
 @pytest.mark.parametrize("socket_type", ["PAIR", "PUB", "SUB", "REQ", "REP", "DEALER",
                                          "ROUTER", "PULL", "PUSH", "XPUB", "XSUB"])
-def test_ready_carries_socket_type_and_identity_only_for_req_dealer_router(socket_type):
+@every_chunking(max_examples=2)
+def test_ready_carries_socket_type_and_identity_only_for_req_dealer_router(feed, socket_type):
     """libzmq sends Socket-Type always, Identity only from REQ, DEALER, ROUTER (even empty)."""
     conn = new_connection(socket_type, identity=b"\x01me")
-    conn.receive_data(greeting())
+    assert feed(conn, greeting()) == []
     sends_identity = socket_type in ("REQ", "DEALER", "ROUTER")
     expected = ready(socket_type.encode(), b"\x01me" if sends_identity else None)
     assert conn.bytes_to_send()[64:] == expected
@@ -160,10 +162,11 @@ def test_subscription_commands_are_ignored_by_other_types(feed, socket_type, pee
 
 @pytest.mark.parametrize("major,minor,command_form", [(3, 0, False), (3, 1, True),
                                                      (3, 2, True), (4, 0, True)])
-def test_we_send_the_subscription_form_the_peer_understands(major, minor, command_form):
+@every_chunking(max_examples=3)
+def test_we_send_the_subscription_form_the_peer_understands(feed, major, minor, command_form):
     """libzmq: command form `04 0B 09 SUBSCRIBE A` to 3.1 peers, `00 02 01 A` to 3.0 peers."""
     conn = new_connection("SUB")
-    items = conn.receive_data(greeting(major, minor) + ready(b"PUB"))
+    items = feed(conn, greeting(major, minor) + ready(b"PUB"))
     assert isinstance(items[0], HandshakeComplete)
     conn.bytes_to_send()
     conn.send_subscription(b"A", True)
@@ -242,10 +245,11 @@ def test_ping_shorter_than_its_ttl_field_is_rejected(feed, body):
     (10**9, b"", b"\x04\x07\x04PING\xff\xff"),
     (1000, b"x" * 40, b"\x04\x17\x04PING\x00\x0a" + b"x" * 16),
 ])
-def test_send_ping_encoding(ttl_ms, context, expected):
+@every_chunking(max_examples=2)
+def test_send_ping_encoding(feed, ttl_ms, context, expected):
     """TTL in deciseconds (rounded down, at most 0xFFFF); context at most 16 octets."""
     conn, stream = _active()
-    conn.receive_data(stream)
+    assert isinstance(feed(conn, stream)[0], HandshakeComplete)
     conn.bytes_to_send()
     conn.send_ping(ttl_ms, context)
     assert conn.bytes_to_send() == expected

@@ -185,11 +185,12 @@ def test_application_metadata_is_exposed(feed):
     assert conn.peer_properties["X-Color"] == b"blue"
 
 
-def test_metadata_between_two_connections():
+@every_chunking()
+def test_metadata_between_two_connections(feed):
     """X-* metadata configured on one side arrives at the other."""
     a = new_connection("DEALER", identity=b"A", extra={"X-Hello": b"World"})
     b = new_connection("ROUTER")
-    items_a, items_b = handshake(a, b)
+    items_a, items_b = handshake(a, b, feed)
     assert items_b[0].properties == {"Socket-Type": b"DEALER", "Identity": b"A",
                                      "X-Hello": b"World"}
     assert items_b[0].peer_identity == b"A"
