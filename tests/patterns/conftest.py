@@ -3,9 +3,12 @@
 ``net`` hands out sockets of one context on the transport under test, with a 2 s
 RCVTIMEO/SNDTIMEO so that a missing message fails the test instead of hanging it, LINGER 0
 so that closing never waits, and RECONNECT_IVL 20 ms so that a connect made before the bind
-does not wait libzmq's default 100 ms (plus jitter) to retry.  Waits are handshake-aware: a probe message that
-must arrive, a blocking send that needs an attached peer, or a bounded poll of a
-condition; never a bare sleep.
+does not wait libzmq's default 100 ms (plus jitter) to retry.
+
+Waits are handshake-aware: a probe message that must arrive, a blocking send that needs an
+attached peer, or a bounded poll of a condition; never a bare sleep.  Where no public
+signal exists (all of a fair-queuing test's messages have arrived; the bind side has
+attached its peers) the helpers look at the socket's own queues, read-only.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ import puremq as zmq
 
 TIMEOUT_MS = 2000
 #: how long "nothing arrives" is watched for; a bug that delivers would deliver by then
-QUIET_MS = 100
+QUIET_MS = 50
+#: how long a queue must stay full (or a drained peer stay silent) to count as such: the
+#: I/O thread needs time to move messages on, even on a loaded machine
+FILL_MS = 200
 RECONNECT_IVL_MS = 20
 
 
@@ -43,6 +49,11 @@ class Net:
             setattr(sock, name, value)
         self.sockets.append(sock)
         return sock
+
+    @property
+    def fill_ms(self) -> int:
+        """How long to wait for a full queue to move on: inproc moves nothing by itself."""
+        return 0 if self.transport == "inproc" else FILL_MS
 
     def endpoint(self) -> str:
         """A fresh endpoint to bind (tcp: the kernel picks the port)."""

@@ -15,7 +15,7 @@ import pytest
 
 import puremq as zmq
 
-from .conftest import QUIET_MS, assert_again, assert_quiet, send_until_again
+from .conftest import assert_again, assert_quiet, send_until_again
 
 MAX_SENDS = 10000
 
@@ -135,7 +135,7 @@ def test_blocked_send_resumes_when_the_reader_drains(net):
     pull = net.socket(zmq.PULL, rcvhwm=5, rcvbuf=4096)
     push.connect(net.bind(pull))
     payload = b"r" * 16384
-    push.sndtimeo = QUIET_MS
+    push.sndtimeo = net.fill_ms
     queued = 0
     while True:
         try:
@@ -170,7 +170,7 @@ def test_stream_queue_is_bounded_and_lossless(net):
     pull = net.socket(zmq.PULL, rcvhwm=10, rcvbuf=4096)
     push.connect(net.bind(pull))
     payload = b"t" * 8192
-    push.sndtimeo = QUIET_MS
+    push.sndtimeo = net.fill_ms
     queued = 0
     while queued < 2000:
         try:

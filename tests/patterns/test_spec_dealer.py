@@ -6,15 +6,15 @@ import time
 
 import puremq as zmq
 
-from .conftest import (QUIET_MS, assert_again, assert_quiet, peer_count, recv_within,
+from .conftest import (assert_again, assert_quiet, peer_count, recv_within,
                        wait_for, wait_queued)
 
 SERVICES = 5
 
 
-def _fill(sock, payload):
-    """Send until the socket stays full for QUIET_MS; returns how many it took."""
-    sock.sndtimeo = QUIET_MS
+def _fill(sock, payload, timeout_ms):
+    """Send until the socket stays full for timeout_ms; returns how many it took."""
+    sock.sndtimeo = timeout_ms
     sent = 0
     while True:
         try:
@@ -121,7 +121,7 @@ def test_peer_available_only_when_its_queue_is_not_full(net):
     for i in range(total):
         dealer.send(b"%d " % i + payload)
     got_stuck = 0
-    while recv_within(stuck, QUIET_MS) is not None:
+    while recv_within(stuck, net.fill_ms) is not None:
         got_stuck += 1
     for _ in range(total - got_stuck):
         assert recv_within(flowing) is not None
@@ -162,7 +162,7 @@ def test_no_further_messages_and_none_discarded_when_full(net):
     dealer = net.socket(zmq.DEALER, sndhwm=2, sndbuf=4096)
     peer = net.socket(zmq.DEALER, rcvhwm=2, rcvbuf=4096)
     dealer.connect(net.bind(peer))
-    accepted = _fill(dealer, b"n" * 32768)
+    accepted = _fill(dealer, b"n" * 32768, net.fill_ms)
     if net.transport == "inproc":
         assert accepted == 4
     assert_again(lambda: dealer.send(b"refused", zmq.DONTWAIT))

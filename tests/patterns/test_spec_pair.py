@@ -6,7 +6,7 @@ import time
 
 import puremq as zmq
 
-from .conftest import QUIET_MS, assert_again, assert_quiet, peer_count, wait_for, wait_peers
+from .conftest import assert_again, assert_quiet, peer_count, wait_for, wait_peers
 
 
 def _pair(net):
@@ -134,7 +134,7 @@ def test_peer_available_only_while_its_queue_is_not_full(net):
     b.send(b"up")
     assert a.recv() == b"up"
     payload = b"p" * 65536
-    sent = _fill(a, payload)
+    sent = _fill(a, payload, net.fill_ms)
     if net.transport == "inproc":
         assert sent == 8  # a's SNDHWM + b's RCVHWM
     else:
@@ -148,9 +148,9 @@ def test_peer_available_only_while_its_queue_is_not_full(net):
     assert a.poll(2000, zmq.POLLOUT)
 
 
-def _fill(sock, payload):
+def _fill(sock, payload, timeout_ms):
     """Send with a short timeout until the socket stays full."""
-    sock.sndtimeo = QUIET_MS
+    sock.sndtimeo = timeout_ms
     sent = 0
     while True:
         try:
@@ -192,7 +192,7 @@ def test_no_further_messages_accepted_and_none_discarded_when_full(net):
     assert a.recv() == b"up"
     payload = b"q" * 65536
     accepted = 0
-    a.sndtimeo = QUIET_MS
+    a.sndtimeo = net.fill_ms
     while True:
         try:
             a.send(b"%d:" % accepted + payload)

@@ -47,7 +47,7 @@ def test_one_queue_per_subscriber_and_a_full_one_drops(net):
                 fast.recv()
     slow_got = []
     while True:
-        msg = recv_within(slow, QUIET_MS)
+        msg = recv_within(slow, net.fill_ms)
         if msg is None:
             break
         slow_got.append(int(msg[0].split(b" ", 1)[0]))

@@ -8,7 +8,7 @@ import pytest
 
 import puremq as zmq
 
-from .conftest import (QUIET_MS, assert_again, assert_errno, assert_quiet, peer_count,
+from .conftest import (assert_again, assert_errno, assert_quiet, peer_count,
                        recv_within, wait_for, wait_peers)
 
 SERVICES = 5
@@ -68,7 +68,7 @@ def test_queue_per_peer_and_available_only_when_not_full(net):
     for i in range(total):
         push.send(b"%d " % i + payload)  # never blocks for long: 'flowing' is available
     got_stuck = 0
-    while recv_within(stuck, QUIET_MS) is not None:
+    while recv_within(stuck, net.fill_ms) is not None:
         got_stuck += 1
     for _ in range(total - got_stuck):
         assert recv_within(flowing) is not None
@@ -101,7 +101,7 @@ def test_queue_destroyed_when_peer_disconnects(net):
     pull.connect(address)
     payload = b"s" * 65536
     push.send(b"first " + payload)   # waits until the peer is attached
-    push.sndtimeo = QUIET_MS
+    push.sndtimeo = net.fill_ms
     stale = 1
     while True:
         try:
@@ -138,7 +138,7 @@ def test_blocks_or_errors_when_all_peers_are_full(net):
     for pull in pulls:
         push.connect(net.bind(pull))
     payload = b"f" * 65536
-    push.sndtimeo = QUIET_MS
+    push.sndtimeo = net.fill_ms
     accepted = 0
     while True:
         try:
@@ -151,7 +151,7 @@ def test_blocks_or_errors_when_all_peers_are_full(net):
     assert_again(lambda: push.send(b"more", zmq.DONTWAIT))
     assert not push.poll(0, zmq.POLLOUT)
     # One peer draining makes the socket available again.
-    while recv_within(pulls[0], QUIET_MS) is not None:
+    while recv_within(pulls[0], net.fill_ms) is not None:
         pass
     assert push.poll(2000, zmq.POLLOUT)
     push.send(b"more", zmq.DONTWAIT)
@@ -163,7 +163,7 @@ def test_does_not_discard_what_it_cannot_queue(net):
     pull = net.socket(zmq.PULL, rcvhwm=2, rcvbuf=4096)
     push.connect(net.bind(pull))
     payload = b"k" * 32768
-    push.sndtimeo = QUIET_MS
+    push.sndtimeo = net.fill_ms
     accepted = 0
     while True:
         try:

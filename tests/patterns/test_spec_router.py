@@ -9,7 +9,7 @@ import pytest
 
 import puremq as zmq
 
-from .conftest import (QUIET_MS, assert_again, assert_errno, assert_quiet, peer_count,
+from .conftest import (assert_again, assert_errno, assert_quiet, peer_count,
                        recv_within, wait_for, wait_peers, wait_queued)
 
 SERVICES = 5
@@ -121,7 +121,7 @@ def test_queue_sizes_are_limited(net):
     """SHOULD constrain incoming and outgoing queue sizes to a runtime-configurable limit."""
     router, dealer, rid, _ = _router_with_dealer(
         net, b"D", dict(rcvhwm=3, rcvbuf=4096), router_mandatory=1, sndhwm=2, sndbuf=4096)
-    router.sndtimeo = QUIET_MS
+    router.sndtimeo = net.fill_ms
     accepted = 0
     while accepted < 100000:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import puremq as zmq
 
-from .conftest import (QUIET_MS, assert_again, assert_errno, assert_quiet, recv_within,
+from .conftest import (assert_again, assert_errno, assert_quiet, recv_within,
                        sync_subscriber, wait_queued)
 
 
@@ -92,7 +92,7 @@ def test_full_queue_discards_silently(net):
         pub.send(b"%d " % i + b"q" * 8192)
     got = []
     while True:
-        msg = recv_within(sub, QUIET_MS)
+        msg = recv_within(sub, net.fill_ms)
         if msg is None:
             break
         got.append(int(msg[0].split(b" ", 1)[0]))

@@ -7,7 +7,7 @@ import time
 
 import puremq as zmq
 
-from .conftest import (QUIET_MS, assert_again, assert_quiet, peer_count, recv_within,
+from .conftest import (assert_again, assert_quiet, peer_count, recv_within,
                        sync_subscriber, sync_subscribers, wait_for, wait_queued)
 
 
@@ -129,7 +129,7 @@ def test_full_subscriber_queue_drops_without_blocking(net):
         xpub.send(b"%d " % i + b"x" * 4096)
     assert time.monotonic() - started < 5
     got = 0
-    while recv_within(sub, QUIET_MS) is not None:
+    while recv_within(sub, net.fill_ms) is not None:
         got += 1
     assert 0 < got < 1000
     if net.transport == "inproc":
@@ -144,7 +144,7 @@ def test_nodrop_gives_eagain_at_the_high_water_mark(net):
     sub.subscribe(b"")
     sub.connect(address)
     assert xpub.recv() == b"\x01"
-    xpub.sndtimeo = QUIET_MS
+    xpub.sndtimeo = net.fill_ms
     sent = 0
     while sent < 10000:
         try:

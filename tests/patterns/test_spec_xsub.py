@@ -6,7 +6,7 @@ import time
 
 import puremq as zmq
 
-from .conftest import (QUIET_MS, assert_quiet, recv_within, sync_subscriber, wait_queued)
+from .conftest import (assert_quiet, recv_within, sync_subscriber, wait_queued)
 
 
 def _xpub_xsub(net, **xsub_options):
@@ -86,7 +86,7 @@ def test_full_incoming_queue_discards_silently(net):
         pub.send(b"%d " % i + b"i" * 8192)
     got = []
     while True:
-        msg = recv_within(xsub, QUIET_MS)
+        msg = recv_within(xsub, net.fill_ms)
         if msg is None:
             break
         got.append(int(msg[0].split(b" ", 1)[0]))
@@ -142,7 +142,7 @@ def test_full_outgoing_queue_drops_without_blocking(net):
     xsub.send(b"\x01after")
     got = []
     while True:
-        msg = recv_within(xpub, QUIET_MS)
+        msg = recv_within(xpub, net.fill_ms)
         if msg is None:
             break
         got.append(msg[0])
