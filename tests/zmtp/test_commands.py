@@ -47,7 +47,7 @@ def test_vectors_are_the_sizes_libzmq_gives():
 
 
 @pytest.mark.parametrize("socket_type,expected", [("DEALER", ZMTP_READY_DEALER),
-                                                  ("SUB", ZMTP_READY_SUB)])
+                                                  ("SUB", ZMTP_READY_SUB)], ids=["DEALER", "SUB"])
 @every_chunking(max_examples=3)
 def test_our_ready_matches_libzmq_testutil_vectors(feed, socket_type, expected):
     """libzmq tests/testutil.hpp zmtp_ready_dealer (43 bytes) and zmtp_ready_sub (27 bytes)."""
@@ -98,7 +98,8 @@ def test_send_error_encoding():
     assert sent[:2] == b"\x06\x00" and len(sent) == 9 + 1 + 5 + 1 + 255
 
 
-@pytest.mark.parametrize("reason", [b"", b"400", b"Invalid socket type", b"x" * 255])
+@pytest.mark.parametrize("reason", [b"", b"400", b"Invalid socket type", b"x" * 255],
+                         ids=["empty", "400", "text", "255"])
 @every_chunking(max_examples=4)
 def test_error_during_handshake_fails_with_peer_error(feed, reason):
     """ERROR is fatal: ConnectionFailed carries the peer's reason (libzmq: no reconnect)."""
@@ -111,6 +112,9 @@ def test_error_during_handshake_fails_with_peer_error(feed, reason):
 
 @every_chunking()
 def test_error_after_the_handshake_fails_with_peer_error(feed):
+    """puremq treats ERROR as fatal at any time (ZMTP_NOTES section 5).  libzmq never sends
+    ERROR after the handshake (and drops one it receives then), so this choice cannot hurt
+    interoperability; messages before the ERROR are still delivered."""
     conn, stream = _active()
     items = feed(conn, stream + message(b"m") + error_command(b"bye") + message(b"lost"))
     assert isinstance(items[0], HandshakeComplete)
@@ -119,7 +123,8 @@ def test_error_after_the_handshake_fails_with_peer_error(feed):
     assert failure.peer_error == b"bye" and not failure.during_handshake
 
 
-@pytest.mark.parametrize("data", [b"", b"\x05abc", b"\x01", b"\x00x"])
+@pytest.mark.parametrize("data", [b"", b"\x05abc", b"\x01", b"\x00x"],
+                         ids=["empty", "len-over", "len-over-1", "len-under"])
 @pytest.mark.parametrize("handshaken", [False, True])
 @every_chunking(max_examples=3)
 def test_malformed_error_command(feed, data, handshaken):

@@ -114,7 +114,8 @@ def test_old_or_foreign_peers_are_rejected_at_the_first_telling_byte(stream, at,
     assert failure.peer_error is None
 
 
-@pytest.mark.parametrize("stream", [ZMTP_10_UNVERSIONED, ZMTP_10_LONG_LENGTH, ZMTP_20])
+@pytest.mark.parametrize("stream", [ZMTP_10_UNVERSIONED, ZMTP_10_LONG_LENGTH, ZMTP_20],
+                         ids=["1.0-unversioned", "1.0-long-length", "2.0"])
 @every_chunking(max_examples=5)
 def test_old_peers_are_rejected_in_any_chunking_and_never_get_ready(feed, stream):
     conn = new_connection("DEALER")
@@ -163,7 +164,8 @@ LIBZMQ_PADDING = b"\x00" * 7 + b"\x01"  # libzmq sends <u64 routing_id_len + 1> 
 
 
 @pytest.mark.parametrize("padding", [LIBZMQ_PADDING, b"\x00" * 7 + b"\x06", b"\xff" * 8,
-                                     b"\x00\x00\x00\x00\x00\x00\x01\x00"])
+                                     b"\x00\x00\x00\x00\x00\x00\x01\x00"],
+                         ids=["libzmq-empty-id", "libzmq-5-byte-id", "all-ff", "256"])
 @every_chunking(max_examples=3)
 def test_peer_padding_is_not_validated(feed, padding):
     """Padding is "not significant" and MUST NOT be validated (libzmq sends non-zero)."""
