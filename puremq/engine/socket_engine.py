@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno as _errno
 import socket as _socket
 import struct
+import sys
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from .stream import StreamConnection
 
 _monotonic = time.monotonic
+#: Linux's SO_PEERCRED (PyPy's socket module lacks the name)
+_SO_PEERCRED = getattr(_socket, "SO_PEERCRED",
+                       17 if sys.platform.startswith("linux") else None)
 MonitorHook = Callable[[int, int, str], None]
 
 
@@ -137,9 +141,10 @@ class SocketEngine:
             if sock.family == _socket.AF_UNIX:
                 # libzmq (SO_PEERCRED): "<host>:<uid>:<gid>:<pid>", the host as getnameinfo
                 # names an AF_UNIX address: "localhost"
-                creds = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)
-                pid, uid, gid = struct.unpack("3i", creds)
-                props["Peer-Address"] = f"localhost:{uid}:{gid}:{pid}"
+                if _SO_PEERCRED is not None:
+                    creds = sock.getsockopt(_socket.SOL_SOCKET, _SO_PEERCRED, 12)
+                    pid, uid, gid = struct.unpack("3i", creds)
+                    props["Peer-Address"] = f"localhost:{uid}:{gid}:{pid}"
             else:
                 props["Peer-Address"] = sock.getpeername()[0]
         except (OSError, AttributeError, struct.error):

@@ -85,6 +85,11 @@ def _nic_address(name: str, ipv6: bool) -> Optional[str]:
         return None
     try:
         names = [n for _i, n in socket.if_nameindex()]
+    except AttributeError:  # PyPy's socket module has no if_nameindex
+        try:
+            names = os.listdir("/sys/class/net")
+        except OSError:
+            return None
     except OSError:
         return None
     if name not in names:
