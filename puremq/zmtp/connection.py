@@ -102,6 +102,9 @@ class ZmtpConnection:
         self.peer_identity = b""
         self.peer_socket_type: Optional[str] = None
         self._greeting = b""
+        if 0 <= maxmsgsize < handshake_command_limit:
+            # libzmq's decoder applies MAXMSGSIZE to every frame, handshake commands too
+            handshake_command_limit = maxmsgsize
         self._decoder = FrameDecoder(maxmsgsize=-1, max_command_size=handshake_command_limit)
         self._decoder.commands_only = True
         self._encoder = FrameEncoder()
