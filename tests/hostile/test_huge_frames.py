@@ -14,8 +14,8 @@ from __future__ import annotations
 import pytest
 
 from ._servers import assert_round_trip, good_dealer, router_server
-from ._wire import GREETING, RawPeer, command, long_header, memory_watch, message, ready, \
-    short_frame
+from ._wire import GREETING, RawPeer, command, long_header, memory_watch, message, prop, \
+    ready, short_frame
 
 MiB = 1 << 20
 #: Peak memory growth allowed during one hostile episode (it includes the I/O thread's
@@ -180,4 +180,29 @@ def test_huge_command_after_a_complete_frame_in_one_read(ctx, zctx):
         peer.send(command(b"PING", b"\x00\x00") + short_frame(0x01, b"half")
                   + long_header(0x02, 2**63))
         peer.wait_closed()
+    assert_round_trip(router, dealer)
+
+
+def test_ready_just_over_maxmsgsize_drops_the_connection(ctx, zctx):
+    """libzmq's decoder checks MAXMSGSIZE on every frame, handshake commands included: a
+    READY one byte over the limit ends the connection before it is read."""
+    router, endpoint = router_server(ctx, maxmsgsize=1000)
+    dealer = good_dealer(zctx, endpoint)
+    head = b"\x05READY" + prop(b"Socket-Type", b"DEALER")
+
+    def ready_of(size):
+        return head + prop(b"X-Pad", b"p" * (size - len(head) - len(prop(b"X-Pad", b""))))
+
+    body = ready_of(1001)
+    assert len(body) == 1001
+    with open_raw(endpoint, "before") as peer:
+        peer.send(long_header(0x06, len(body)) + body[:100])
+        peer.wait_closed()
+    assert_round_trip(router, dealer)
+    # the control: a READY of exactly MAXMSGSIZE completes the handshake
+    body = ready_of(1000)
+    with open_raw(endpoint, "before") as peer:
+        peer.send(long_header(0x06, len(body)) + body + message(b"in"))
+        assert router.poll(5000)
+        assert router.recv_multipart()[1:] == [b"in"]
     assert_round_trip(router, dealer)
