@@ -31,7 +31,8 @@ BAD_METADATA = {
     "value cut short": DEALER_EVIL + b"\x05X-Foo\x00\x00\x00\x09abc",
     "value length 2^32-1": DEALER_EVIL + b"\x05X-Foo\xff\xff\xff\xff" + b"v" * 16,
     "value length 2^31": DEALER_EVIL + b"\x05X-Foo\x80\x00\x00\x00" + b"v" * 16,
-    "identity value cut short": prop(b"Socket-Type", b"DEALER") + b"\x08Identity\x00\x00\x00\x09evil",
+    "identity value cut short": (prop(b"Socket-Type", b"DEALER")
+                                 + b"\x08Identity\x00\x00\x00\x09evil"),
     "zero-length name": DEALER_EVIL + b"\x00\x00\x00\x00\x01v",
     "zero-length name first": b"\x00\x00\x00\x00\x00" + DEALER_EVIL,
     "one trailing byte": DEALER_EVIL + b"\x01",

@@ -66,7 +66,7 @@ def make(module: ModuleType, context: Any, kind: int) -> Any:
     return sock
 
 
-# -- endpoints ------------------------------------------------------------------------------------
+# -- endpoints --------------------------------------------------------------------------------
 #: libzmq is lenient with some others (``tcp://127.0.0.1:12ab`` binds port 12, a port above
 #: 65535 wraps around); puremq refuses those too, so they are not compared here.
 BAD_SYNTAX = ["foo", "tcp:/x", "tcp://", "tcp://127.0.0.1", "tcp://127.0.0.1:",
@@ -160,7 +160,7 @@ def test_connect_to_a_host_name_that_does_not_resolve_is_accepted(zmq):
     pull.disconnect("tcp://no-such-host.invalid:5555")
 
 
-# -- state machines ---------------------------------------------------------------------------------
+# -- state machines ---------------------------------------------------------------------------
 @pytest.fixture
 def req_rep(zmq):
     module, context = zmq
@@ -227,7 +227,7 @@ def test_operation_the_socket_type_does_not_have_is_enotsup(zmq, kinds):
         raises_errno(module, errno.ENOTSUP, sock.recv, module.NOBLOCK)
 
 
-# -- closed sockets and terminated contexts -----------------------------------------------------------
+# -- closed sockets and terminated contexts ---------------------------------------------------
 CLOSED_CALLS = {
     "send": lambda m, s: s.send(b"x"),
     "send more": lambda m, s: s.send(b"x", m.SNDMORE),
