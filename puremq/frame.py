@@ -9,6 +9,8 @@ the same API, at the price of one copy when it is made.
 
 from __future__ import annotations
 
+import gc
+import platform
 import sys
 import threading
 import time
@@ -45,18 +47,46 @@ class MessageTracker:
 
     @property
     def done(self) -> bool:
+        if self._done_now():
+            return True
+        if _COLLECT_FOR_FINALIZERS:
+            gc.collect()  # the events are set by buffer finalizers (see _wait_event)
+            return self._done_now()
+        return False
+
+    def _done_now(self) -> bool:
         return all(e.is_set() for e in self.events) and all(p.done for p in self.peers)
 
     def wait(self, timeout: Union[float, int] = -1) -> None:
         """Wait until done, at most ``timeout`` seconds (-1: forever); NotDone on timeout."""
         deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
         for event in self.events:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not event.wait(remaining):
+            if not _wait_event(event, deadline):
                 raise NotDone()
         for peer in self.peers:
             remaining = -1 if deadline is None else max(0.0, deadline - time.monotonic())
             peer.wait(remaining)
+
+
+#: Tracker events are set by weakref finalizers of the sent buffers (puremq.socket).
+#: CPython runs those the moment the engine drops its last reference; other
+#: implementations (PyPy) only when the garbage collector runs, so there waiting collects.
+_COLLECT_FOR_FINALIZERS = platform.python_implementation() != "CPython"
+
+
+def _wait_event(event: threading.Event, deadline: Optional[float]) -> bool:
+    if not _COLLECT_FOR_FINALIZERS:
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return event.wait(remaining)
+    while not event.is_set():
+        gc.collect()
+        if event.is_set():
+            break
+        remaining = 0.01 if deadline is None else min(0.01, deadline - time.monotonic())
+        if remaining <= 0:
+            return False
+        event.wait(remaining)
+    return True
 
 
 def _finished() -> MessageTracker:
