@@ -6,11 +6,11 @@ against the real pyzmq/libzmq, then required of puremq.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, List
 
 import pytest
 
-from ._compare import MODULES
+from ._compare import CYTHON_REFERENCE_MARK, MODULES, deselect_cffi_reference_runs
 
 
 @pytest.fixture(params=sorted(MODULES))
@@ -25,3 +25,11 @@ def mctx(zmq_mod: Any) -> Iterator[Any]:
     context = zmq_mod.Context()
     yield context
     context.destroy(linger=0)
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", CYTHON_REFERENCE_MARK)
+
+
+def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
+    deselect_cffi_reference_runs(config, items)

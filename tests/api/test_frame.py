@@ -49,6 +49,7 @@ def test_frame_contents_buffer_and_length(zmq_mod: Any) -> None:
         zmq_mod.Frame("text is not bytes")
 
 
+@pytest.mark.cython_reference
 def test_received_frame(mctx: Any, zmq_mod: Any) -> None:
     bound, connected = _connected(mctx, zmq_mod, "tcp://127.0.0.1:*", zmq_mod.PAIR,
                                   zmq_mod.PAIR)
@@ -65,6 +66,7 @@ def test_received_frame(mctx: Any, zmq_mod: Any) -> None:
         assert view.readonly  # puremq's received buffers are never written through
 
 
+@pytest.mark.cython_reference
 def test_properties_over_tcp_as_libzmq(mctx: Any, zmq_mod: Any) -> None:
     bound, connected = _connected(mctx, zmq_mod, "tcp://127.0.0.1:*", zmq_mod.ROUTER,
                                   zmq_mod.DEALER)
@@ -91,6 +93,7 @@ def test_properties_over_tcp_as_libzmq(mctx: Any, zmq_mod: Any) -> None:
     assert reply.get("Peer-Address") == "127.0.0.1"
 
 
+@pytest.mark.cython_reference
 def test_properties_over_ipc_as_libzmq(mctx: Any, zmq_mod: Any, ipc_dir: str) -> None:
     bound, connected = _connected(mctx, zmq_mod, f"ipc://{ipc_dir}/props", zmq_mod.PULL,
                                   zmq_mod.PUSH)
@@ -101,6 +104,7 @@ def test_properties_over_ipc_as_libzmq(mctx: Any, zmq_mod: Any, ipc_dir: str) ->
     assert frame.get("Peer-Address") == f"localhost:{os.getuid()}:{os.getgid()}:{os.getpid()}"
 
 
+@pytest.mark.cython_reference
 def test_no_properties_over_inproc_as_libzmq(mctx: Any, zmq_mod: Any) -> None:
     bound, connected = _connected(mctx, zmq_mod, f"inproc://{uuid.uuid4().hex}",
                                   zmq_mod.PAIR, zmq_mod.PAIR)

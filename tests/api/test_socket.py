@@ -192,6 +192,7 @@ def test_sndmore_and_rcvmore(mctx: Any, zmq_mod: Any) -> None:
     assert bound.get(zmq_mod.RCVMORE) == 0
 
 
+@pytest.mark.cython_reference
 def test_recv_copy_false_returns_frames(mctx: Any, zmq_mod: Any) -> None:
     bound, connected = _pair(mctx, zmq_mod)
     connected.send_multipart([b"head", b"tail"])
@@ -217,6 +218,7 @@ def test_send_accepts_buffers_and_frames_but_not_str(mctx: Any, zmq_mod: Any) ->
         connected.send_multipart([b"ok", "text"])
 
 
+@pytest.mark.cython_reference
 def test_send_multipart_and_recv_multipart(mctx: Any, zmq_mod: Any) -> None:
     bound, connected = _pair(mctx, zmq_mod)
     connected.send_multipart([b"a", bytearray(b"b"), memoryview(b"c"), b""])

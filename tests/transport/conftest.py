@@ -3,11 +3,11 @@ puremq) and a context of it."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, List
 
 import pytest
 
-from ..api._compare import MODULES
+from ..api._compare import CYTHON_REFERENCE_MARK, MODULES, deselect_cffi_reference_runs
 
 
 @pytest.fixture(params=sorted(MODULES))
@@ -21,3 +21,11 @@ def mctx(zmq_mod: Any) -> Iterator[Any]:
     context = zmq_mod.Context()
     yield context
     context.destroy(linger=0)
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", CYTHON_REFERENCE_MARK)
+
+
+def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
+    deselect_cffi_reference_runs(config, items)

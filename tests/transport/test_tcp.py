@@ -46,6 +46,7 @@ def _port(sock: Any) -> int:
     return int(sock.last_endpoint.rsplit(b":", 1)[1])
 
 
+@pytest.mark.cython_reference
 def test_ipv4_loopback(mctx: Any, zmq_mod: Any) -> None:
     server = mctx.socket(zmq_mod.PAIR)
     server.bind("tcp://127.0.0.1:*")
@@ -61,6 +62,7 @@ def test_ipv4_wildcard_address(mctx: Any, zmq_mod: Any) -> None:
     _exchange(mctx, zmq_mod, server, f"tcp://127.0.0.1:{_port(server)}")
 
 
+@pytest.mark.cython_reference
 @needs_ipv6
 def test_ipv6_loopback_with_the_ipv6_option(mctx: Any, zmq_mod: Any) -> None:
     server = mctx.socket(zmq_mod.PAIR)
