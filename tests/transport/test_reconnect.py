@@ -86,11 +86,11 @@ def test_reconnect_ivl_paces_reconnections() -> None:
 def test_backoff_starts_over_after_a_successful_connect() -> None:
     """With a maximum, each accepted-then-dropped connection is retried after exactly
     RECONNECT_IVL again (the TCP connect succeeded): no growth."""
-    for name, gaps in _both(lambda ctx, zmq: _count_attempts(ctx, zmq, 30, 500)).items():
-        assert len(gaps) >= 15, (name, gaps)
-        assert min(gaps) >= 25, (name, gaps)
-        # no doubling, and no jitter either (with jitter the median would be ~45)
-        assert statistics.median(gaps) < 38, (name, gaps)
+    for name, gaps in _both(lambda ctx, zmq: _count_attempts(ctx, zmq, 100, 1000)).items():
+        assert len(gaps) >= 6, (name, gaps)
+        assert min(gaps) >= 90, (name, gaps)
+        # no doubling, and no jitter either (with jitter the median would be ~150)
+        assert statistics.median(gaps) < 125, (name, gaps)
 
 
 def _first_connection_after(ctx: Any, zmq: Any, ivl: int, ivl_max: int,
