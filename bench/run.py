@@ -1227,8 +1227,17 @@ def git_describe() -> str:
         return "?"
 
 
+def loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as info:
+            return " ".join(info.read().split()[:3])
+    except OSError:
+        return "?"
+
+
 def driver_main(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    load_before = loadavg()
     command = " ".join(shlex.quote(part) for part in [sys.executable] + sys.argv)
 
     def log(text: str) -> None:
@@ -1250,8 +1259,10 @@ def driver_main(args: argparse.Namespace) -> int:
                 status = "ok" if result.get("ok") else result.get("error")
                 log(f"  {row.label} [{impl}] n={row.count[impl]}: {status} "
                     f"{json.dumps(result.get('metrics', {}))}")
-    text = render(rows, args, machine_description(rows), command,
-                  time.monotonic() - started)
+    machine = machine_description(rows)
+    machine.append(f"- load average (1/5/15 min) before the run: {load_before}; after: "
+                   f"{loadavg()}")
+    text = render(rows, args, machine, command, time.monotonic() - started)
     print(text)
     if args.output:
         with open(args.output, "w") as out:
