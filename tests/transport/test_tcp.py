@@ -134,6 +134,18 @@ def test_binding_a_used_port_is_eaddrinuse(mctx: Any, zmq_mod: Any) -> None:
     assert info.value.errno == zmq_mod.EADDRINUSE
 
 
+def test_bang_port_and_connect_wildcard_are_einval(mctx: Any, zmq_mod: Any) -> None:
+    """libzmq 4.3.5 has no '!' (random port) syntax, and '*' is no port to connect to."""
+    sock = mctx.socket(zmq_mod.PAIR)
+    for call in (lambda: sock.bind("tcp://127.0.0.1:!"),
+                 lambda: sock.connect("tcp://127.0.0.1:!"),
+                 lambda: sock.connect("tcp://127.0.0.1:*"),
+                 lambda: sock.connect("tcp://localhost:*")):
+        with pytest.raises(zmq_mod.ZMQError) as info:
+            call()
+        assert info.value.errno == zmq_mod.EINVAL
+
+
 #: (operation, endpoint): each is tried under pyzmq and puremq, both with IPV6 off and on
 ENDPOINT_CASES = [
     ("bind", "tcp://127.0.0.1:!"),        # libzmq 4.3.5 has no '!' port: EINVAL
