@@ -57,8 +57,15 @@ def test_multi_mib_message(net: Net, case: Case) -> None:
 
 @pytest.mark.parametrize("case", cases(BULK_PAIRS))
 def test_ten_thousand_messages_in_order(net: Net, case: Case) -> None:
-    """10,000 messages arrive complete and in order (each way for bidirectional pairs)."""
-    link = net.link(case)
+    """10,000 messages arrive complete and in order (each way for bidirectional pairs).
+
+    A publisher may drop for a slow subscriber by design, and libzmq's PUB does so even below
+    its HWM now and then (its writer learns of the reader's progress late; seen under PyPy
+    with libzmq on both ends), so publish-subscribe runs without a high-water mark here."""
+    if case.pair.pubsub:
+        link = net.link(case, options_a=[("SNDHWM", 0)], options_b=[("RCVHWM", 0)])
+    else:
+        link = net.link(case)
     stream(link, "a", 10_000)
     if not case.pair.one_way:
         stream(link, "b", 10_000)
