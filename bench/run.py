@@ -971,17 +971,17 @@ def build_rows(args: argparse.Namespace) -> List[Row]:
     if "thr" in tests:
         for transport in args.transports:
             for size in args.sizes:
-                rows.append(Row("thr", transport, size))
+                rows.append(Row("thr", transport, size, impls=args.impls))
     if "lat" in tests:
         for transport in args.transports:
             for size in args.lat_sizes:
-                rows.append(Row("lat", transport, size))
+                rows.append(Row("lat", transport, size, impls=args.impls))
     if "fanout" in tests:
-        rows.append(Row("fanout", "tcp", 128))
+        rows.append(Row("fanout", "tcp", 128, impls=args.impls))
     if "proxy" in tests:
-        rows.append(Row("proxy", "tcp", 128))
+        rows.append(Row("proxy", "tcp", 128, impls=args.impls))
     if "many" in tests:
-        rows.append(Row("many", "tcp", 128))
+        rows.append(Row("many", "tcp", 128, impls=args.impls))
     return rows
 
 
@@ -1043,7 +1043,8 @@ def median(values: List[float]) -> Optional[float]:
 
 
 def row_figures(row: Row, impl: str, key: str) -> List[float]:
-    return [r["metrics"][key] for r in row.results[impl] if r.get("ok") and not r.get("pilot")]
+    return [r["metrics"][key] for r in row.results.get(impl, [])
+            if r.get("ok") and not r.get("pilot")]
 
 
 def primary_key(row: Row) -> Tuple[str, bool]:
@@ -1059,17 +1060,22 @@ def primary_key(row: Row) -> Tuple[str, bool]:
     return "rtt_msgs", True
 
 
-def round_ratios(row: Row, key: str) -> List[float]:
-    """puremq/pyzmq of each round in which both succeeded."""
-    runs = {impl: [r for r in row.results[impl] if not r.get("pilot")] for impl in IMPLS}
+def round_ratios(row: Row, key: str, base: str, other: str) -> List[float]:
+    """other/base (e.g. puremq/pyzmq) of each round in which both succeeded."""
+    if base not in row.results or other not in row.results:
+        return []
+    runs = {impl: [r for r in row.results[impl] if not r.get("pilot")]
+            for impl in (base, other)}
     ratios = []
-    for a, b in zip(runs["pyzmq"], runs["puremq"]):
+    for a, b in zip(runs[base], runs[other]):
         if a.get("ok") and b.get("ok") and a["metrics"][key]:
             ratios.append(b["metrics"][key] / a["metrics"][key])
     return ratios
 
 
 def cell(row: Row, impl: str) -> str:
+    if impl not in row.results:
+        return "-"
     runs = [r for r in row.results[impl] if not r.get("pilot")]
     ok = [r for r in runs if r.get("ok")]
     if not ok:
@@ -1127,16 +1133,22 @@ def percent_of_raw(rows: List[Row], row: Row, impl: str) -> str:
 
 def render(rows: List[Row], args: argparse.Namespace, machine: List[str], command: str,
            seconds: float) -> str:
-    lines = ["## puremq vs pyzmq", ""]
+    impls = args.impls
+    base, other = impls[0], impls[-1]
+    title = f"{other} vs {base}" if len(impls) > 1 else base
+    lines = [f"## {title}", ""]
     lines += machine
     lines += ["", f"Command: `{command}`", "",
-              f"{args.rounds} rounds, A/B alternated per row (pyzmq then puremq); each cell "
-              f"is the median over the rounds. puremq/pyzmq = the median over rounds of that "
-              f"round's puremq/pyzmq ratio of the row's main figure (range over rounds in "
-              f"brackets): msg/s for thr/proxy/fanout/many, where above 1 means puremq is "
-              f"faster; mean RTT for lat (marked RTT), where above 1 means puremq is slower. "
-              f"Run took {seconds:.0f} s.",
-              ""]
+              f"{args.rounds} rounds, implementations alternated per row in the order "
+              f"{', '.join(impls)}; each cell is the median over the rounds."]
+    if len(impls) > 1:
+        lines[-1] += (
+            f" {other}/{base} = the median over rounds of that round's {other}/{base} "
+            f"ratio of the row's main figure (range over rounds in brackets): msg/s for "
+            f"thr/proxy/fanout/many, where above 1 means {other} is faster; mean RTT for "
+            f"lat (marked RTT), where above 1 means {other} is slower.")
+    lines[-1] += f" Run took {seconds:.0f} s."
+    lines.append("")
     raw_rows = [row for row in rows if row.test == "raw"]
     if raw_rows:
         lines += ["### Physical limits (raw Python sockets, same machine, same run)", "",
@@ -1144,14 +1156,15 @@ def render(rows: List[Row], args: argparse.Namespace, machine: List[str], comman
         for row in raw_rows:
             lines.append(f"| {row.label} | {cell(row, 'raw')} |")
         lines.append("")
-    lines += ["### Rows", "",
-              "| row | pyzmq | puremq | puremq/pyzmq | pyzmq % of raw | puremq % of raw |",
-              "|---|---|---|---|---|---|"]
+    header = ["row"] + impls + ([f"{other}/{base}"] if len(impls) > 1 else []) + \
+        [f"{impl} % of raw" for impl in impls]
+    lines += ["### Rows", "", "| " + " | ".join(header) + " |",
+              "|" + "---|" * len(header)]
     for row in rows:
         if row.test == "raw":
             continue
         key, higher = primary_key(row)
-        ratios = round_ratios(row, key)
+        ratios = round_ratios(row, key, base, other)
         ratio = "-"
         if ratios:
             ratio = f"{statistics.median(ratios):.2f}"
@@ -1159,9 +1172,11 @@ def render(rows: List[Row], args: argparse.Namespace, machine: List[str], comman
                 ratio += f" ({min(ratios):.2f}-{max(ratios):.2f})"
             if not higher:
                 ratio += " RTT"
-        lines.append(f"| {row.label} | {cell(row, 'pyzmq')} | {cell(row, 'puremq')} | "
-                     f"{ratio} | {percent_of_raw(rows, row, 'pyzmq')} | "
-                     f"{percent_of_raw(rows, row, 'puremq')} |")
+        cells = [row.label] + [cell(row, impl) for impl in impls]
+        if len(impls) > 1:
+            cells.append(ratio)
+        cells += [percent_of_raw(rows, row, impl) for impl in impls]
+        lines.append("| " + " | ".join(cells) + " |")
     failures = []
     for row in rows:
         for impl in row.impls:
@@ -1179,7 +1194,7 @@ def render(rows: List[Row], args: argparse.Namespace, machine: List[str], comman
     return "\n".join(lines)
 
 
-def machine_description(rows: List[Row]) -> List[str]:
+def machine_description(rows: List[Row], impls: List[str]) -> List[str]:
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as info:
@@ -1200,13 +1215,13 @@ def machine_description(rows: List[Row]) -> List[str]:
     lines = [f"Machine: {cpu}, {os.cpu_count()} CPUs{mem}, {platform.system()} "
              f"{platform.release()}"]
     seen = set()
-    for impl in IMPLS:
+    for impl in impls:
         for row in rows:
             for result in row.results.get(impl, []):
                 info = result.get("info")
                 if info and info.get("module") and impl not in seen:
                     seen.add(impl)
-                    lib = f", libzmq {info['libzmq']}" if impl == "pyzmq" else \
+                    lib = f", libzmq {info['libzmq']}" if info["module"] == "zmq" else \
                         f" (matches libzmq {info.get('libzmq', '?')})"
                     lines.append(f"{impl}: {info['module']} {info['module_version']}{lib} "
                                  f"under {info['implementation']} {info['python']} "
@@ -1259,7 +1274,7 @@ def driver_main(args: argparse.Namespace) -> int:
                 status = "ok" if result.get("ok") else result.get("error")
                 log(f"  {row.label} [{impl}] n={row.count[impl]}: {status} "
                     f"{json.dumps(result.get('metrics', {}))}")
-    machine = machine_description(rows)
+    machine = machine_description(rows, args.impls)
     machine.append(f"- load average (1/5/15 min) before the run: {load_before}; after: "
                    f"{loadavg()}")
     text = render(rows, args, machine, command, time.monotonic() - started)
@@ -1292,6 +1307,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worker", metavar="SPEC", help="internal: run one measurement")
+    parser.add_argument("--impl", default="pyzmq,puremq",
+                        help="implementations, comma-separated, run in this order in each "
+                             "round (default pyzmq,puremq; any module with pyzmq's API)")
     parser.add_argument("--rounds", type=int, default=3, help="A/B rounds (default 3)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer sizes, shorter runs: the whole comparison in ~2 minutes")
@@ -1327,6 +1345,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.worker:
         return args
     quick = args.quick
+    args.impls = [impl.strip() for impl in args.impl.split(",") if impl.strip()]
     args.tests = (args.tests.split(",") if args.tests else
                   (["raw", "thr", "lat"] if quick else list(ALL_TESTS)))
     unknown = set(args.tests) - set(ALL_TESTS)
