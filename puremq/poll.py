@@ -54,6 +54,8 @@ def zmq_poll(sockets: List[Tuple[Any, int]], timeout: Optional[float] = None
                 from .error import ContextTerminated
                 raise ContextTerminated()
             events = sock._engine.poll_events(flags) & flags
+            if flags & POLLIN and getattr(sock, "_recv_parts", None):
+                events |= POLLIN  # the rest of a multipart message is still to be read
             if events:
                 ready.append((sock, events))
         poller = _select.poll()

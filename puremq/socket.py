@@ -203,7 +203,10 @@ class Socket:
         if option == SocketOption.FD:
             return self._engine.fileno()
         if option == SocketOption.EVENTS:
-            return PollEvent(self._engine.poll_events())
+            events = self._engine.poll_events()
+            if self._recv_parts:
+                events |= PollEvent.POLLIN  # the rest of a multipart message, as libzmq
+            return PollEvent(events)
         if option == SocketOption.RCVMORE:
             return int(self._rcvmore)
         if option == SocketOption.TYPE:

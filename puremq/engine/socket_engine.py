@@ -71,8 +71,11 @@ class SocketEngine:
     def wake(self) -> None:
         if self.armed:
             self.armed = False
-            self.fd_pending = True
+            # write the fd before flagging it: an owner that sees fd_pending then drains a
+            # write that has happened (flag first, and an _arm() running in between cleared
+            # the flag before the write, leaving the fd readable with nothing to clear it)
             self.signaler.set()
+            self.fd_pending = True
 
     def _arm(self) -> None:
         if self.fd_pending:

@@ -1,0 +1,107 @@
+"""The FD / EVENTS contract that every event loop integration rests on.
+
+libzmq (zmq_getsockopt, ZMQ_EVENTS): ZMQ_POLLIN "at least one message may be received from
+the socket without blocking" -- which includes the remaining parts of a multipart message
+whose first part was read.  ZMQ_FD: "the application must retrieve the actual event state
+with a subsequent retrieval of the ZMQ_EVENTS option"; reading EVENTS re-arms the fd.
+
+Every assertion is made against pyzmq (the reference) and puremq alike where both apply.
+"""
+
+from __future__ import annotations
+
+import select
+import uuid
+from typing import Any
+
+import pytest
+
+import puremq
+import zmq as pyzmq
+
+MODULES = {"pyzmq": pyzmq, "puremq": puremq}
+
+
+@pytest.fixture(params=sorted(MODULES))
+def zmq_mod(request: Any) -> Any:
+    return MODULES[request.param]
+
+
+@pytest.fixture
+def pair(zmq_mod: Any):
+    ctx = zmq_mod.Context()
+    a, b = ctx.socket(zmq_mod.PAIR), ctx.socket(zmq_mod.PAIR)
+    for sock in (a, b):
+        sock.linger = 0
+        sock.rcvtimeo = sock.sndtimeo = 5000
+    name = f"inproc://{uuid.uuid4().hex}"
+    a.bind(name)
+    b.connect(name)
+    yield zmq_mod, a, b
+    a.close(0)
+    b.close(0)
+    ctx.term()
+
+
+def _readable(fd: int) -> bool:
+    waiter = select.poll()
+    waiter.register(fd, select.POLLIN)
+    return bool(waiter.poll(0))
+
+
+def test_events_reports_the_rest_of_a_multipart_message(pair: Any) -> None:
+    """POLLIN while parts of a message whose first part was read are still to be read: by
+    EVENTS, Socket.poll, Poller.poll and zmq.select."""
+    zmq, a, b = pair
+    a.send_multipart([b"1", b"2", b"3"])
+    assert b.poll(5000) == zmq.POLLIN
+    assert b.recv() == b"1"
+    assert b.rcvmore
+    assert b.get(zmq.EVENTS) & zmq.POLLIN
+    assert b.poll(0) == zmq.POLLIN
+    poller = zmq.Poller()
+    poller.register(b, zmq.POLLIN)
+    assert dict(poller.poll(0)) == {b: zmq.POLLIN}
+    assert zmq.select([b], [], [], 0)[0] == [b]
+    assert b.recv() == b"2"
+    assert b.poll(0) == zmq.POLLIN
+    assert b.recv() == b"3"
+    assert not b.rcvmore
+    assert b.poll(0) == 0
+    assert not b.get(zmq.EVENTS) & zmq.POLLIN
+
+
+def test_wake_racing_with_the_owner_leaves_no_stale_readable_fd() -> None:
+    """A producer's wake-up interleaved with the owner reading EVENTS (the owner runs between
+    the producer's two steps): afterwards one EVENTS read must leave the fd quiet, or every
+    loop watching it with add_reader spins until some unrelated wake-up."""
+    ctx = puremq.Context()
+    sock = ctx.socket(puremq.PULL)
+    try:
+        engine = sock._engine
+        real = engine.signaler
+
+        class Interleaved:
+            """The owner's re-arm happens just before the producer writes the fd."""
+
+            def set(self) -> None:
+                engine._arm()
+                real.set()
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
+
+        sock.get(puremq.EVENTS)  # armed, fd quiet
+        assert not _readable(sock.FD)
+        engine.signaler = Interleaved()
+        try:
+            engine.wake()
+        finally:
+            engine.signaler = real
+        assert _readable(sock.FD)  # the wake-up itself is never lost
+        sock.get(puremq.EVENTS)
+        assert not _readable(sock.FD), "EVENTS left the fd readable: a level-triggered " \
+                                       "watcher would spin"
+    finally:
+        sock.close(0)
+        ctx.term()
