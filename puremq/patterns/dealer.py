@@ -16,6 +16,9 @@ class Dealer(SocketPattern):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.lb = LoadBalancer()
+        # xsend/xrecv are the strategies' own methods: one call less per message
+        self.xsend = self.lb.send_message  # type: ignore[method-assign]
+        self.xrecv = self.fq.take  # type: ignore[method-assign]
 
     def xattach(self, pipe: Pipe) -> None:
         if self.options[SocketOption.PROBE_ROUTER]:
@@ -24,12 +27,6 @@ class Dealer(SocketPattern):
 
     def xdetach(self, pipe: Pipe) -> None:
         self.lb.detach(pipe)
-
-    def xsend(self, frames: List[Any]) -> bool:
-        return self.lb.send(frames) is not None
-
-    def xrecv(self) -> Optional[List[Any]]:
-        return self.fq.take()
 
     def xhas_in(self) -> bool:
         return self.fq.has_messages()

@@ -32,20 +32,35 @@ class FairQueue:
         return arrived
 
     def take(self) -> Any:
-        """The next message in fair order, or None."""
+        """The next message in fair order, or None.
+
+        The hot path of every receiving socket: the pipe at the front of the ring gives one
+        message and moves to the back, or leaves the ring once its lane is really idle (the
+        producers only ever append to the right, so ``ring[0]`` is still this pipe).
+        """
         ring = self.ring
         while ring:
-            pipe = ring.popleft()
+            pipe = ring[0]
             lane = pipe.inbound
             items = lane.items
             if items:
                 msg = items.popleft()
-                if items or not lane.idle():
-                    ring.append(pipe)
+                if not items:
+                    # the lane's idle() protocol, inlined
+                    lane.signaled = False
+                    if items and not lane.signaled:
+                        lane.signaled = True
+                        if len(ring) > 1:
+                            ring.rotate(-1)
+                    else:
+                        ring.popleft()
+                elif len(ring) > 1:
+                    ring.rotate(-1)
                 if lane.waiting:
                     lane.took()
                 self.last_pipe = pipe
                 return msg
+            ring.popleft()
             if not lane.idle():
                 ring.append(pipe)
         return None

@@ -66,6 +66,30 @@ class LoadBalancer:
         self.advance()
         return pipe
 
+    def send_message(self, msg: list) -> bool:
+        """Queue ``msg`` on the next writable pipe; False if none can take it (hot path)."""
+        pipes = self.pipes
+        if len(pipes) == 1:
+            pipe = pipes[0]
+            lane = pipe.outbound
+            items = lane.items
+            hwm = lane.hwm
+            if pipe.terminated or (hwm and len(items) >= hwm):
+                return False
+            if lane.conflate:
+                items.clear()
+            items.append(msg)
+            if not lane.signaled:
+                lane.signaled = True
+                lane.on_items()
+            return True
+        pipe = self.pick()
+        if pipe is None:
+            return False
+        pipe.outbound.push(msg)
+        self.current = (self.current + 1) % len(pipes)
+        return True
+
     def wait_for_space(self) -> bool:
         """Mark every full pipe as waited on; True if one has room after all."""
         ready = False

@@ -211,9 +211,26 @@ class FrameDecoder:
         maxmsgsize = self.maxmsgsize
         max_command = self.max_command_size
         commands_only = self.commands_only
+        # short message frames (flags 0 or 1) take a path of their own: they are nearly
+        # all the traffic, and need no size check unless MAXMSGSIZE is under 255
+        fast = not commands_only and (maxmsgsize < 0 or maxmsgsize >= 255)
         try:
             while end - pos >= 2:
                 flags = data[pos]
+                if flags < 2 and fast:
+                    stop = pos + 2 + data[pos + 1]
+                    if stop > end:
+                        break
+                    if flags:
+                        parts.append(data[pos + 2:stop])
+                    elif parts:
+                        parts.append(data[pos + 2:stop])
+                        out.append(parts)
+                        parts = []
+                    else:
+                        out.append([data[pos + 2:stop]])
+                    pos = stop
+                    continue
                 if flags & FLAG_LONG:
                     if end - pos < 9:
                         break
@@ -254,11 +271,13 @@ class FrameDecoder:
                 else:
                     parts.append(body)
                     out.append(parts)
-                    parts = self._parts = []
+                    parts = []
         except ProtocolError as exc:
             exc.items = out  # type: ignore[attr-defined]
             self._tail = b""
+            self._parts = parts
             raise
+        self._parts = parts
         if pos < end:
             self._tail = data[pos:]
         return out
