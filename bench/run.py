@@ -1204,7 +1204,7 @@ def render(rows: List[Row], args: argparse.Namespace, machine: List[str], comman
     return "\n".join(lines)
 
 
-def machine_description(rows: List[Row], impls: List[str]) -> List[str]:
+def machine_description(rows: List[Row], impls: List[str], tree_before: str) -> List[str]:
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as info:
@@ -1236,7 +1236,12 @@ def machine_description(rows: List[Row], impls: List[str]) -> List[str]:
                     lines.append(f"{impl}: {info['module']} {info['module_version']}{lib} "
                                  f"under {info['implementation']} {info['python']} "
                                  f"({info['executable']})")
-    lines.append(f"puremq tree: {git_describe()}")
+    tree_after = git_describe()
+    if tree_after == tree_before:
+        lines.append(f"puremq tree: {tree_after}")
+    else:
+        lines.append(f"puremq tree: {tree_before} at the start, {tree_after} at the end "
+                     f"(it changed during the run)")
     return ["- " + line for line in lines]
 
 
@@ -1263,6 +1268,7 @@ def loadavg() -> str:
 def driver_main(args: argparse.Namespace) -> int:
     started = time.monotonic()
     load_before = loadavg()
+    tree_before = git_describe()
     command = " ".join(shlex.quote(part) for part in [sys.executable] + sys.argv)
 
     def log(text: str) -> None:
@@ -1284,7 +1290,7 @@ def driver_main(args: argparse.Namespace) -> int:
                 status = "ok" if result.get("ok") else result.get("error")
                 log(f"  {row.label} [{impl}] n={row.count[impl]}: {status} "
                     f"{json.dumps(result.get('metrics', {}))}")
-    machine = machine_description(rows, args.impls)
+    machine = machine_description(rows, args.impls, tree_before)
     machine.append(f"- load average (1/5/15 min) before the run: {load_before}; after: "
                    f"{loadavg()}")
     text = render(rows, args, machine, command, time.monotonic() - started)
