@@ -21,6 +21,7 @@ import errno as _errno
 import socket as _socket
 import struct
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
@@ -58,6 +59,7 @@ class SocketEngine:
         self.signaler = Signaler()
         self.armed = False
         self.fd_pending = False
+        self._wake_lock = threading.Lock()
         self.closed = False
         self.pattern = pattern_class(self.options, self.wake)
         if hasattr(self.pattern, "kill_pipe"):
@@ -70,18 +72,23 @@ class SocketEngine:
     # -- waking (any thread) ------------------------------------------------------------
     def wake(self) -> None:
         if self.armed:
-            self.armed = False
-            # write the fd before flagging it: an owner that sees fd_pending then drains a
-            # write that has happened (flag first, and an _arm() running in between cleared
-            # the flag before the write, leaving the fd readable with nothing to clear it)
-            self.signaler.set()
-            self.fd_pending = True
+            # Writing the fd and flagging it must not interleave with the owner's _arm():
+            # flag first and an _arm() in between clears the flag before the write (the fd
+            # stays readable for good: waits spin); write first and an _arm() in between
+            # sees no flag and leaves the write undrained (the same, until the next wake).
+            # The lock is taken only on the idle->busy edge, never per message.
+            with self._wake_lock:
+                if self.armed:
+                    self.armed = False
+                    self.signaler.set()
+                    self.fd_pending = True
 
     def _arm(self) -> None:
-        if self.fd_pending:
-            self.fd_pending = False
-            self.signaler.clear()
-        self.armed = True
+        with self._wake_lock:
+            if self.fd_pending:
+                self.fd_pending = False
+                self.signaler.clear()
+            self.armed = True
 
     def force_wake(self) -> None:
         """Context termination: wake the owner whatever it is doing."""
