@@ -54,6 +54,8 @@ class Listener:
                 pass
         self.streams: Set[StreamConnection] = set()
         self.closed = False
+        #: the temporary directory of an ``ipc://*`` bind (removed at close, as libzmq)
+        self.tmp_dir: Optional[str] = None
 
     def start(self) -> None:
         self.reactor.post(self._register)
@@ -102,7 +104,16 @@ class Listener:
             self.sock.close()
         except OSError:
             pass
-        if self._ipc_file is not None:
+        close_error = 0
+        if self.tmp_dir is not None and self.ipc_path:
+            # ipc://*: libzmq removes the file and its directory, and reports CLOSE_FAILED
+            # (with the errno) when that fails, e.g. someone removed the file before us.
+            try:
+                os.unlink(self.ipc_path)
+                os.rmdir(self.tmp_dir)
+            except OSError as exc:
+                close_error = exc.errno or _errno.EIO
+        elif self._ipc_file is not None:
             # The close runs later in the I/O thread: by then another socket may have bound
             # the same path (libzmq-style rebind), and its file must stay.
             try:
@@ -111,7 +122,10 @@ class Listener:
                     os.unlink(self.ipc_path)
             except OSError:
                 pass
-        self.engine.emit(Event.CLOSED, self.fd, self.endpoint)
+        if close_error:
+            self.engine.emit(Event.CLOSE_FAILED, close_error, self.endpoint)
+        else:
+            self.engine.emit(Event.CLOSED, self.fd, self.endpoint)
         for stream in list(self.streams):
             stream.shutdown(linger_ms)
 
@@ -197,8 +211,14 @@ class Dialer:
             if timeout > 0:
                 self._timer = self.reactor.call_later(timeout / 1000.0, self._connect_timeout)
         else:
-            sock.close()
+            self._discard(sock)
             self._retry()
+
+    def _discard(self, sock: socket.socket) -> None:
+        """Close a failed attempt's socket; libzmq's connecter reports it as CLOSED."""
+        fd = sock.fileno()
+        sock.close()
+        self.engine.emit(Event.CLOSED, fd, self.endpoint.text)
 
     def _on_connect_ready(self, _mask: int) -> None:
         sock = self._pending
@@ -211,7 +231,7 @@ class Dialer:
         self.reactor.unregister(sock.fileno())
         err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if err:
-            sock.close()
+            self._discard(sock)
             self._retry()
         else:
             self._connected(sock)
@@ -222,7 +242,7 @@ class Dialer:
         if sock is not None:
             self._pending = None
             self.reactor.unregister(sock.fileno())
-            sock.close()
+            self._discard(sock)
             self._retry()
 
     def _connected(self, sock: socket.socket) -> None:

@@ -18,6 +18,7 @@ pattern as commands (attach/identify/detach), processed in order by the owning t
 from __future__ import annotations
 
 import errno as _errno
+import os
 import socket as _socket
 import struct
 import sys
@@ -203,16 +204,28 @@ class SocketEngine:
             self.pattern.process_commands()
             text = endpoint.text
         elif transport == "tcp":
-            family, sockaddr = ep.resolve_tcp_bind(endpoint.address,
-                                                   bool(options[SocketOption.IPV6]),
-                                                   endpoint.text)
-            sock = listen_tcp(family, sockaddr, options, endpoint.text)
+            try:
+                family, sockaddr = ep.resolve_tcp_bind(endpoint.address,
+                                                       bool(options[SocketOption.IPV6]),
+                                                       endpoint.text)
+                sock = listen_tcp(family, sockaddr, options, endpoint.text)
+            except ZMQError as exc:
+                # libzmq names the endpoint of a failed bind without its transport
+                self.emit(Event.BIND_FAILED, exc.errno, endpoint.address)
+                raise
             text = ep.tcp_endpoint_text(sock.getsockname())
             self._start_listener(Listener(self, sock, text), endpoint.text, text)
         else:
-            path, text = ep.resolve_ipc(endpoint.address, endpoint.text, True)
-            sock = listen_ipc(path, options, endpoint.text)
-            self._start_listener(Listener(self, sock, text, ipc_path=path), endpoint.text, text)
+            try:
+                path, text = ep.resolve_ipc(endpoint.address, endpoint.text, True)
+                sock = listen_ipc(path, options, endpoint.text)
+            except ZMQError as exc:
+                self.emit(Event.BIND_FAILED, exc.errno, endpoint.address)
+                raise
+            listener = Listener(self, sock, text, ipc_path=path)
+            if endpoint.address == "*":
+                listener.tmp_dir = os.path.dirname(path)  # removed again at close
+            self._start_listener(listener, endpoint.text, text)
         options.values[SocketOption.LAST_ENDPOINT] = text.encode()
         return text
 

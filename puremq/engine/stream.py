@@ -109,7 +109,9 @@ class StreamConnection:
             self.sock.close()
         except OSError:
             pass
-        self.engine.emit(Event.DISCONNECTED, self.fd, self.endpoint)
+        if failure is not None:
+            # libzmq reports DISCONNECTED for a connection lost, not for one we closed
+            self.engine.emit(Event.DISCONNECTED, self.fd, self.endpoint)
         self.owner.stream_closed(self)
         if self.lingering:
             self.engine.lingering_done(self)
@@ -130,7 +132,8 @@ class StreamConnection:
 
     def _handshake_timeout(self) -> None:
         if not self.handshaken and not self.closed:
-            self.engine.emit(Event.HANDSHAKE_FAILED_NO_DETAIL, 0, self.endpoint)
+            # the value is errno, as libzmq's: EAGAIN is what it holds when the timer fires
+            self.engine.emit(Event.HANDSHAKE_FAILED_NO_DETAIL, _errno.EAGAIN, self.endpoint)
             self.close(ConnectionFailed("handshake timed out", 0, _errno.ETIMEDOUT, True))
 
     # -- readiness ----------------------------------------------------------------------
@@ -244,11 +247,22 @@ class StreamConnection:
 
     def _peer_closed(self, exc: Optional[OSError] = None) -> None:
         reason = "peer closed the connection" if exc is None else str(exc)
+        if not self.handshaken and not self.closed:
+            # libzmq: a connection lost before the handshake ended is a handshake failure
+            # (value: errno; EPIPE for an orderly close by the peer)
+            code = (exc.errno if exc is not None else 0) or _errno.EPIPE
+            self.engine.emit(Event.HANDSHAKE_FAILED_NO_DETAIL, code, self.endpoint)
         self.close(ConnectionFailed(reason, 0, exc.errno if exc else 0, not self.handshaken))
 
     def _protocol_failure(self, failure: ConnectionFailed) -> None:
         if failure.during_handshake:
-            self.engine.emit(Event.HANDSHAKE_FAILED_PROTOCOL, failure.code, self.endpoint)
+            reason = failure.peer_error
+            if reason is None:
+                self.engine.emit(Event.HANDSHAKE_FAILED_PROTOCOL, failure.code, self.endpoint)
+            elif len(reason) == 3 and reason[1:] == b"00" and reason[:1] in b"345":
+                # libzmq: an ERROR whose reason is a ZAP status code ("300", "400", "500")
+                # is an authentication failure; any other reason is no handshake event.
+                self.engine.emit(Event.HANDSHAKE_FAILED_AUTH, int(reason), self.endpoint)
         # An ERROR for the peer (incompatible socket type) is worth a try before closing.
         if self.zmtp.pending_output:
             try:
