@@ -26,6 +26,7 @@ __all__ = ["Socket"]
 _DONTWAIT = int(Flag.DONTWAIT)
 _SNDMORE = int(Flag.SNDMORE)
 _RCVTIMEO = SocketOption.RCVTIMEO
+_EVENT_ALL = 0xFFFF
 _SNDTIMEO = SocketOption.SNDTIMEO
 _BYTES_OPTIONS = frozenset({SocketOption.ROUTING_ID, SocketOption.SUBSCRIBE,
                             SocketOption.UNSUBSCRIBE, SocketOption.LAST_ENDPOINT,
@@ -72,6 +73,7 @@ class Socket:
     _closed: bool = True
     _shadow = False
     _monitor_socket = None
+    _event_sink = None
 
     def __init__(self, ctx_or_socket: Any = None, socket_type: int = 0, *,
                  shadow: Any = 0, copy_threshold: Optional[int] = None) -> None:
@@ -172,9 +174,10 @@ class Socket:
         if self._closed:
             return
         object.__setattr__(self, "_closed", True)
-        if self._monitor_socket is not None:
-            self.disable_monitor()
+        object.__setattr__(self, "_monitor_socket", None)
         self._engine.close(linger)
+        if self._event_sink is not None:
+            self._stop_monitor_after_close()
         self.context._rm_socket(self)
 
     def fileno(self) -> int:
@@ -521,10 +524,63 @@ class Socket:
             topic = topic.encode("utf8")
         self.set(SocketOption.UNSUBSCRIBE, topic)
 
-    # -- monitoring (the socket-monitor issue completes this) ------------------------------
+    # -- monitoring ---------------------------------------------------------------------------
+    def monitor(self, addr: Optional[Union[str, bytes]], events: int = _EVENT_ALL) -> None:
+        """Publish this socket's events on an inproc PAIR bound to ``addr`` (libzmq's
+        zmq_socket_monitor); ``addr=None`` stops (MONITOR_STOPPED is the last event)."""
+        from .utils.monitor import EventSink, check_monitor_args
+        self._check()
+        if addr is None:
+            self._stop_monitor()
+            return
+        addr = check_monitor_args(addr, events)
+        self._stop_monitor()  # libzmq: a new monitor replaces the old one
+        sink = EventSink(self, addr, events)
+        object.__setattr__(self, "_event_sink", sink)
+        self._engine.monitor_hook = sink
+
+    def get_monitor_socket(self, events: Optional[int] = None,
+                           addr: Optional[str] = None) -> "Socket":
+        """A PAIR socket connected to this socket's event monitor (started if needed)."""
+        current = self._monitor_socket
+        if current is not None and not current.closed:
+            return current
+        if addr is None:
+            addr = f"inproc://monitor.s-{self.fileno()}"
+        self.monitor(addr, _EVENT_ALL if events is None else events)
+        sock = self.context.socket(SocketType.PAIR)
+        sock.connect(addr)
+        object.__setattr__(self, "_monitor_socket", sock)
+        return sock
+
     def disable_monitor(self) -> None:
+        """Stop the monitor started by get_monitor_socket (or monitor)."""
         object.__setattr__(self, "_monitor_socket", None)
-        self._engine.monitor_hook = None
+        if not self._closed:
+            self._stop_monitor()
+
+    def _stop_monitor(self) -> None:
+        sink = self._event_sink
+        if sink is not None:
+            object.__setattr__(self, "_event_sink", None)
+            self._engine.monitor_hook = None
+            sink.stop()
+
+    def _stop_monitor_after_close(self) -> None:
+        """After close: the endpoints shut down in the I/O thread and report CLOSED /
+        DISCONNECTED there; MONITOR_STOPPED comes after them, as in libzmq."""
+        sink = self._event_sink
+        object.__setattr__(self, "_event_sink", None)
+        engine = self._engine
+        reactor = engine._reactor
+
+        def stop() -> None:
+            engine.monitor_hook = None
+            sink.stop()
+        if reactor is None:
+            stop()
+        else:
+            reactor.post(stop)
 
 
 def _option_named(key: str) -> Optional[int]:

@@ -1,0 +1,2 @@
+"""Utilities with pyzmq's names: ``puremq.utils.monitor`` (socket events) and
+``puremq.utils.arrays`` (numpy arrays without copies)."""
