@@ -244,12 +244,16 @@ else:
             if isinstance(data, str):
                 raise TypeError("Str objects not allowed. Only: bytes, buffer interfaces.")
             self = bytes.__new__(cls, data)
-            self.more = False
-            self.tracker = FINISHED_TRACKER if track else None
-            self.properties = None
-            self.routing_id = None
-            self.group = None
+            if track:
+                self.tracker = FINISHED_TRACKER
             return self
+
+        # defaults live on the class: a received frame sets only what differs
+        more = False
+        tracker = None
+        properties = None
+        routing_id = None
+        group = None
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             pass

@@ -437,7 +437,14 @@ class Socket:
             data = parts.popleft()
             more = bool(parts)
         else:
-            msg = self._next_message(flags)
+            # _next_message, inlined: this is the hot path of every receiver
+            pattern = self._pattern
+            if pattern.commands:
+                pattern.process_commands()
+            msg = pattern.xrecv()
+            if msg is None:
+                msg = self._engine.recv_waiting(
+                    0 if flags & _DONTWAIT else self._options.values[_RCVTIMEO])
             data = msg[0]
             more = len(msg) > 1
             if more:
