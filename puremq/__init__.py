@@ -15,14 +15,15 @@ from .error import (Again, ContextTerminated, InterruptedSystemCall, NotDone, ZM
 from .frame import FINISHED_TRACKER as _FINISHED_TRACKER
 from .frame import Frame, Message, MessageTracker
 from .poll import Poller, select, zmq_poll
-from .proxy import proxy
+from .proxy import device, proxy, proxy_steerable
 from .socket import Socket
 from .version import (__version__, has, pyzmq_version, pyzmq_version_info, zmq_version,
                       zmq_version_info)
 
 __all__ = [
     "Context", "Socket", "Frame", "Message", "MessageTracker", "Poller", "select",
-    "zmq_poll", "proxy", "ZMQBaseError", "ZMQError", "ZMQBindError", "Again",
+    "zmq_poll", "proxy", "proxy_steerable", "device", "ZMQBaseError", "ZMQError",
+    "ZMQBindError", "Again",
     "ContextTerminated", "InterruptedSystemCall", "NotDone", "ZMQVersionError",
     "strerror", "zmq_errno", "has", "pyzmq_version", "pyzmq_version_info", "zmq_version",
     "zmq_version_info", "constants", "_FINISHED_TRACKER",

@@ -1,55 +1,269 @@
-"""zmq.proxy: forward whole messages between two sockets until the context ends.
+"""zmq.proxy, zmq.proxy_steerable and zmq.device: forward whole messages between two sockets.
 
-Messages move only towards a side that can take them (POLLOUT), so high-water marks hold
-on both sides and a multipart message is always forwarded whole.  A capture socket, if
-given, gets a copy of every message.
+Theory of operation
+-------------------
+The proxy runs in the thread that owns its sockets and works on the socket types' patterns
+directly (``xrecv``/``xsend``, whole multipart messages), as libzmq's proxy works below its
+socket API:
+
+* **forwarding** -- for each direction, take up to a burst of messages from the source and
+  hand each to the destination.  A message the destination cannot take (every peer at its
+  high-water mark) is held -- at most one per direction -- and nothing more is read from that
+  source until it has gone: the source's queues fill in turn and its peers feel the
+  back-pressure, so high-water marks hold on both sides and no message is split or lost.
+* **capture** -- each forwarded message is also sent, whole, to the capture socket (blocking
+  if it must, as libzmq's proxy does).
+* **waiting** -- when neither direction can move, arm the sockets' wake-up fds, look once
+  more, then sleep in one poll(2) on the fds that matter: a source's when waiting for
+  input, a destination's when waiting for room, the control socket's always.
+* **steering** (proxy_steerable) -- PAUSE stops forwarding (messages stay queued, so
+  back-pressure reaches the peers), RESUME restarts it, TERMINATE returns 0, STATISTICS
+  replies with eight u64 counters (frontend received count/bytes, frontend sent count/bytes,
+  then the same for the backend; each part of a multipart message counts).  A REP control
+  socket gets an empty reply to every other command, as REP requires; other types get none.
+  libzmq 4.3.5 itself swaps PAUSE and RESUME and replies on every socket type; this follows
+  its man page and the fix that came right after it (libzmq PR 4600).
+
+The counters are kept only when there is a control socket: plain ``proxy`` does no
+per-message arithmetic beyond the forwarding itself.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import select as _select
+import struct
+from typing import Any, List, Optional
 
-from .constants import Flag, PollEvent
-from .error import Again, ContextTerminated, ZMQError
-from .constants import Errno
+from .constants import Errno, SocketType
+from .error import ContextTerminated, ZMQError
 
-__all__ = ["proxy"]
+__all__ = ["proxy", "proxy_steerable", "device"]
 
-_BATCH = 256
+_BURST = 1000  # libzmq's proxy_burst_size
+_POLLIN = _select.POLLIN
+_REP = int(SocketType.REP)
+_U64 = struct.Struct("=Q")  # libzmq memcpy's the counters: the host's byte order
+_ACTIVE, _PAUSED, _TERMINATED = 0, 1, 2
+#: sockets that never have input: a direction reading from them never moves (libzmq never
+#: sees POLLIN on them)
+_SEND_ONLY = frozenset({int(SocketType.PUSH), int(SocketType.PUB)})
 
 
-def _forward(source: Any, target: Any, capture: Optional[Any]) -> None:
-    for _ in range(_BATCH):
-        if not target._engine.poll_events(PollEvent.POLLOUT):
-            return
+def _check_socket(sock: Any, name: str) -> None:
+    if not (hasattr(sock, "_engine") and hasattr(sock, "_pattern")):
+        raise TypeError(f"{name} must be a puremq Socket, not {type(sock).__name__}")
+    if sock.closed:
+        raise ZMQError(Errno.ENOTSOCK)
+
+
+class _Direction:
+    """One way through the proxy: source pattern -> destination pattern."""
+
+    __slots__ = ("src", "dst", "src_fd", "dst_fd", "pending", "count_in", "count_out")
+
+    def __init__(self, src: Any, dst: Any, count_in: int, count_out: int) -> None:
+        self.src = src._pattern
+        self.dst = dst._pattern
+        self.src_fd = src._engine.fileno()
+        self.dst_fd = dst._engine.fileno()
+        #: a message taken from the source that the destination could not take yet
+        self.pending: Optional[List[Any]] = None
+        #: where this direction's counters go in the STATISTICS array
+        self.count_in = count_in
+        self.count_out = count_out
+
+    def pump(self, capture: Any, stats: Optional[List[int]]) -> bool:
+        """Forward up to a burst; True if anything moved."""
+        src, dst = self.src, self.dst
+        if src.commands:
+            src.process_commands()
+        if dst.commands:
+            dst.process_commands()
+        xsend = dst.xsend
+        moved = False
+        msg = self.pending
+        if msg is not None:
+            if not xsend(msg):
+                return False
+            self.pending = None
+            moved = True
+        xrecv = src.xrecv
+        if stats is None and capture is None:
+            for _ in range(_BURST):
+                msg = xrecv()
+                if msg is None:
+                    return moved
+                if not xsend(msg):
+                    self.pending = msg
+                    return moved
+                moved = True
+            return moved
+        for _ in range(_BURST):
+            msg = xrecv()
+            if msg is None:
+                return moved
+            if stats is not None:
+                parts = len(msg)
+                size = 0
+                for frame in msg:
+                    size += len(frame)
+                i, o = self.count_in, self.count_out
+                stats[i] += parts
+                stats[i + 1] += size
+                stats[o] += parts
+                stats[o + 1] += size
+            if capture is not None:
+                capture.send_multipart(list(msg), copy=False)
+            if not xsend(msg):
+                self.pending = msg
+                return moved
+            moved = True
+        return moved
+
+    def ready(self) -> bool:
+        """After arming: True if this direction can move now (no sleep)."""
+        if self.pending is None:
+            src = self.src
+            if src.commands:
+                src.process_commands()
+            return src.xhas_in()
+        dst = self.dst
+        if dst.commands:
+            dst.process_commands()
+        return dst.xwait_for_space() or dst.xhas_out()
+
+    def wait_fd(self) -> int:
+        """The fd that turns readable when this direction may move again."""
+        return self.src_fd if self.pending is None else self.dst_fd
+
+
+def _run(frontend: Any, backend: Any, capture: Any, control: Any) -> int:
+    _check_socket(frontend, "frontend")
+    _check_socket(backend, "backend")
+    if capture is not None:
+        _check_socket(capture, "capture")
+    if control is not None:
+        _check_socket(control, "control")
+    same = frontend is backend
+    # statistics layout (libzmq): frontend recv n/b, frontend sent n/b, backend recv n/b,
+    # backend sent n/b
+    stats: Optional[List[int]] = [0] * 8 if control is not None else None
+    directions = []
+    if frontend.socket_type not in _SEND_ONLY:
+        directions.append(_Direction(frontend, backend, 0, 6))
+    if not same and backend.socket_type not in _SEND_ONLY:
+        directions.append(_Direction(backend, frontend, 4, 2))
+    engines = [frontend._engine] if same else [frontend._engine, backend._engine]
+    context = frontend._engine.context
+    control_engine = control._engine if control is not None else None
+    poller = _select.poll()
+    registered: set = set()
+    state = _ACTIVE
+
+    def closed_check() -> None:
+        if context.terminated:
+            raise ContextTerminated()
+        for sock in (frontend, backend, capture, control):
+            if sock is not None and sock.closed:
+                raise ZMQError(Errno.ENOTSOCK)
+
+    while True:
+        if context.terminated:
+            raise ContextTerminated()
+        moved = False
+        if control is not None:
+            state = _steer(control, state, stats)
+            if state == _TERMINATED:
+                return 0
+        if state == _ACTIVE:
+            for direction in directions:
+                if direction.pump(capture, stats):
+                    moved = True
+        if moved:
+            continue
+        # Nothing moved: arm every fd we may sleep on, then look once more.
+        for engine in engines:
+            engine._arm()
+        wanted = set()
+        ready = False
+        if control_engine is not None:
+            control_engine._arm()
+            wanted.add(control_engine.fileno())
+            cpat = control._pattern
+            if cpat.commands:
+                cpat.process_commands()
+            if control._recv_parts or cpat.xhas_in():
+                ready = True
+        if state == _ACTIVE:
+            for direction in directions:
+                if direction.ready():
+                    ready = True
+                    break
+                wanted.add(direction.wait_fd())
+        if ready:
+            continue
+        closed_check()
+        if wanted != registered:
+            for fd in registered - wanted:
+                poller.unregister(fd)
+            for fd in wanted - registered:
+                poller.register(fd, _POLLIN)
+            registered = wanted
         try:
-            msg = source.recv_multipart(Flag.DONTWAIT, copy=False)
-        except Again:
-            return
-        if capture is not None:
-            capture.send_multipart(msg, copy=False)
-        target.send_multipart(msg, copy=False)
+            poller.poll()
+        except InterruptedError:
+            pass
+        closed_check()
+
+
+def _steer(control: Any, state: int, stats: Optional[List[int]]) -> int:
+    """Handle every command waiting on the control socket; returns the new state."""
+    pattern = control._pattern
+    if pattern.commands:
+        pattern.process_commands()
+    if not control._recv_parts and not pattern.xhas_in():
+        return state
+    while True:
+        try:
+            command = control.recv(_DONTWAIT)
+        except ZMQError as exc:
+            if exc.errno == Errno.EAGAIN:
+                return state
+            raise
+        if command == b"STATISTICS":
+            values = stats if stats is not None else [0] * 8
+            control.send_multipart([_U64.pack(v & 0xFFFFFFFFFFFFFFFF) for v in values])
+            continue
+        if command == b"PAUSE":
+            state = _PAUSED
+        elif command == b"RESUME":
+            state = _ACTIVE
+        elif command == b"TERMINATE":
+            state = _TERMINATED
+        if control.socket_type == _REP:
+            control.send(b"")  # REP must answer every request
+        if state == _TERMINATED:
+            return state
+
+
+_DONTWAIT = 1  # zmq.DONTWAIT, as a plain int
 
 
 def proxy(frontend: Any, backend: Any, capture: Optional[Any] = None) -> None:
-    """Run until the context is terminated (then raise ContextTerminated, as pyzmq)."""
-    from .poll import zmq_poll
-    try:
-        while True:
-            interest = []
-            if backend._engine.poll_events(PollEvent.POLLOUT) or frontend is backend:
-                interest.append((frontend, PollEvent.POLLIN))
-            if frontend is not backend and frontend._engine.poll_events(PollEvent.POLLOUT):
-                interest.append((backend, PollEvent.POLLIN))
-            if not interest:
-                interest = [(frontend, PollEvent.POLLOUT), (backend, PollEvent.POLLOUT)]
-            for sock, events in zmq_poll(interest, -1):
-                if events & PollEvent.POLLIN:
-                    if sock is frontend:
-                        _forward(frontend, backend, capture)
-                    else:
-                        _forward(backend, frontend, capture)
-    except ZMQError as exc:
-        if exc.errno in (Errno.ETERM, Errno.ENOTSOCK):
-            raise ContextTerminated() from None
-        raise
+    """Forward messages between ``frontend`` and ``backend`` (and copy each one to
+    ``capture``) until the context is terminated: then raise ContextTerminated, as pyzmq
+    does.  Runs in the calling thread, which must own the sockets."""
+    _run(frontend, backend, capture, None)
+
+
+def proxy_steerable(frontend: Any, backend: Any, capture: Optional[Any] = None,
+                    control: Optional[Any] = None) -> int:
+    """proxy, steered by commands on ``control``: PAUSE, RESUME, TERMINATE (returns 0)
+    and STATISTICS (replies with eight u64 counters).  Without ``control`` it is proxy."""
+    return _run(frontend, backend, capture, control)
+
+
+def device(device_type: int, frontend: Any, backend: Any) -> None:
+    """The deprecated name for proxy (pyzmq ignores ``device_type`` the same way: QUEUE,
+    FORWARDER and STREAMER all forward in both directions)."""
+    proxy(frontend, backend)
