@@ -153,8 +153,20 @@ def _run(frontend: Any, backend: Any, capture: Any, control: Any) -> int:
         directions.append(_Direction(frontend, backend, 0, 6))
     if not same and backend.socket_type not in _SEND_ONLY:
         directions.append(_Direction(backend, frontend, 4, 2))
-    engines = [frontend._engine] if same else [frontend._engine, backend._engine]
-    context = frontend._engine.context
+    return relay(directions, [frontend, backend, capture, control], capture, control, stats)
+
+
+def relay(directions: List[Any], sockets: List[Any], capture: Any = None,
+          control: Any = None, stats: Optional[List[int]] = None) -> int:
+    """The proxy's loop over ``directions`` (objects with pump/ready/wait_fd, as
+    :class:`_Direction`); ``sockets`` are all the sockets involved (None entries allowed).
+    Returns 0 on TERMINATE; raises ContextTerminated when the context ends."""
+    involved = [sock for sock in sockets if sock is not None]
+    engines = []
+    for sock in involved:
+        if sock is not control and sock is not capture and sock._engine not in engines:
+            engines.append(sock._engine)
+    context = involved[0]._engine.context
     control_engine = control._engine if control is not None else None
     poller = _select.poll()
     registered: set = set()
@@ -163,8 +175,8 @@ def _run(frontend: Any, backend: Any, capture: Any, control: Any) -> int:
     def closed_check() -> None:
         if context.terminated:
             raise ContextTerminated()
-        for sock in (frontend, backend, capture, control):
-            if sock is not None and sock.closed:
+        for sock in involved:
+            if sock.closed:
                 raise ZMQError(Errno.ENOTSOCK)
 
     while True:
