@@ -97,12 +97,19 @@ def _recv_frames(socket: Any, flags: int) -> list:
     """
     pattern = getattr(socket, "_pattern", None)
     engine = getattr(socket, "_engine", None)
-    if pattern is None or engine is None or getattr(socket, "_recv_parts", None):
+    rest = getattr(socket, "_recv_parts", None)
+    if pattern is None or engine is None or rest is None:
         return [frame.buffer for frame in socket.recv_multipart(flags, copy=False)]
     if socket.closed:
         from ..error import ZMQError
         from ..constants import Errno
         raise ZMQError(Errno.ENOTSOCK)
+    if rest:
+        # the first parts were read with recv(): the array is the rest of that message
+        msg = list(rest)
+        rest.clear()
+        socket._rcvmore = False
+        return [memoryview(frame) for frame in msg]
     from ..constants import Flag, SocketOption
     if pattern.commands:
         pattern.process_commands()
