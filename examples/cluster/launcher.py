@@ -70,8 +70,8 @@ def run_cluster(engines: int = 3, tasks: Optional[List[Any]] = None, impl: str =
         if roster.get("type") != "engines":
             raise RuntimeError(f"engines did not register: {roster}")
         for engine in roster["engines"]:
-            log(f"engine {engine['id']} ({engine['name']}, pid {engine['pid']}, "
-                f"{engine_impl or impl}) registered and connected to the scheduler")
+            log(f"engine {engine['id']} (pid {engine['pid']}, {engine_impl or impl}) "
+                f"registered and connected to the scheduler")
         submitted: Dict[str, Any] = {}
         for task in tasks:
             task_id = client.submit(task[0], *task[1:])
