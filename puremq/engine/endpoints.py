@@ -158,9 +158,23 @@ class Dialer:
 
     def _wire(self, pipe: "Pipe") -> None:
         reactor = self.reactor
-        pipe.outbound.on_items = lambda: reactor.schedule_flush(self)
+        pipe.outbound.on_items = self.kick
         pipe.inbound.on_space = lambda: reactor.post(self.resume_reading)
         pipe.peer = self
+
+    @property
+    def current_stream(self) -> Optional[StreamConnection]:
+        """The live, handshaken connection, if there is one."""
+        stream = self.stream
+        return stream.current_stream if stream is not None else None
+
+    def kick(self) -> None:
+        """The pipe has new messages (sending thread): write them now or have them sent."""
+        stream = self.stream
+        if stream is not None and stream.handshaken:
+            stream.kick()
+        else:
+            self.reactor.schedule_flush(self)
 
     # -- from the socket's thread ---------------------------------------------------------
     def start(self) -> None:

@@ -168,8 +168,13 @@ class Reactor:
             self._poller.unregister(fd)
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        """Run ``callback`` in the I/O thread after ``delay`` seconds (any thread)."""
         timer = Timer(_monotonic() + delay, callback)
-        heapq.heappush(self._timers, (timer.deadline, next(self._timer_seq), timer))
+        entry = (timer.deadline, next(self._timer_seq), timer)
+        if threading.current_thread() is self.thread:
+            heapq.heappush(self._timers, entry)
+        else:
+            self.post(lambda: heapq.heappush(self._timers, entry))
         return timer
 
     def _run(self) -> None:

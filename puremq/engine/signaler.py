@@ -62,6 +62,13 @@ class Signaler:
         ready = poller.poll(None if timeout_ms is None or timeout_ms < 0 else timeout_ms)
         return bool(ready)
 
+    def wait_with(self, fd: int, timeout_ms: Optional[float]) -> None:
+        """Block until this signaler or ``fd`` is readable, or ``timeout_ms`` passes."""
+        poller = select.poll()
+        poller.register(self._read_fd, select.POLLIN)
+        poller.register(fd, select.POLLIN)
+        poller.poll(None if timeout_ms is None or timeout_ms < 0 else timeout_ms)
+
     def close(self) -> None:
         if self.closed:
             return

@@ -176,7 +176,7 @@ class SocketEngine:
         pipe.peer = stream
         self.pattern.prepare_pipe(pipe)
         reactor = self.reactor
-        outbound.on_items = lambda: reactor.schedule_flush(stream)
+        outbound.on_items = stream.kick
         inbound.on_space = lambda: reactor.post(stream.resume_reading)
         self.attach_later(pipe)
         return pipe
@@ -379,17 +379,65 @@ class SocketEngine:
                 raise Again()
 
     def recv_waiting(self, timeout_ms: int) -> List[Any]:
+        """The slow path of recv: wait until a message arrives or time runs out.
+
+        A socket whose only peer is a tcp/ipc connection reads that connection itself
+        while it waits (StreamConnection.app_read): the message goes from the kernel to the
+        caller with no I/O-thread wake-up and no GIL hand-over on the way.
+        """
         pattern = self.pattern
         deadline = self._deadline(timeout_ms)
-        while True:
-            self._arm()
-            pattern.process_commands()
-            self._check_open()
-            msg = pattern.xrecv()
-            if msg is not None:
-                return msg
-            if timeout_ms == 0 or not self._wait(deadline):
-                raise Again()
+        reader = None
+        read_nothing = False
+        try:
+            while True:
+                self._arm()
+                pattern.process_commands()
+                self._check_open()
+                msg = pattern.xrecv()
+                if msg is not None:
+                    return msg
+                if timeout_ms == 0:
+                    raise Again()
+                stream = self._sole_stream()
+                if reader is not None and stream is not reader:
+                    # another peer arrived (or this one left): reading goes back to the
+                    # I/O thread, which serves them all
+                    reader.end_app_read()
+                    reader = None
+                if stream is not None and not read_nothing:
+                    reader = stream
+                    self.armed = False  # awake already: what we deliver need not wake us
+                    if not stream.app_read():
+                        read_nothing = True
+                    continue  # look again (re-armed) before waiting
+                read_nothing = False
+                waited = (self._wait_for(stream.fd, deadline) if stream is not None
+                          else self._wait(deadline))
+                if not waited:
+                    raise Again()
+        finally:
+            if reader is not None:
+                reader.end_app_read()
+
+    def _sole_stream(self) -> Any:
+        """The tcp/ipc connection behind this socket's only pipe, if that is what it has."""
+        pipes = self.pattern.pipes
+        if len(pipes) != 1:
+            return None
+        return getattr(pipes[0].peer, "current_stream", None)
+
+    def _wait_for(self, fd: int, deadline: Optional[float]) -> bool:
+        """Wait for a wake-up or for ``fd`` to become readable; False past the deadline."""
+        if deadline is None:
+            timeout = None
+        else:
+            remaining = deadline - _monotonic()
+            if remaining <= 0:
+                return False
+            timeout = remaining * 1000.0
+        self.signaler.wait_with(fd, timeout)
+        return True
 
     def poll_events(self, interest: int = PollEvent.POLLIN | PollEvent.POLLOUT) -> int:
         """EVENTS: what the socket can do now; arms the fd for the next change."""

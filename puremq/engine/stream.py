@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import errno as _errno
 import socket
+import threading
 import time
 from typing import TYPE_CHECKING, Any, List, Optional
 
@@ -42,6 +43,10 @@ READ_CHUNK = 1 << 17
 READS_PER_EVENT = 8
 WRITE_BATCH = 1 << 18
 FLUSH_FAIRNESS = 1 << 22
+#: A message that finds its connection idle is written by the sending thread itself when
+#: the previous such write is at least this old (seconds); closer together, messages are
+#: streaming and the I/O thread batches them into one write instead.
+DIRECT_WRITE_GAP = 50e-6
 
 _monotonic = time.monotonic
 
@@ -80,9 +85,24 @@ class StreamConnection:
         self._linger_timer: Optional[Timer] = None
         self.last_rx = 0.0
         self.track_rx = False
+        #: Serialises everything that touches the OS socket and the ZMTP state: the I/O
+        #: thread holds it in every handler; an application thread holds it while it
+        #: writes or reads the connection itself (kick, app_read).  Re-entrant because
+        #: handlers call each other (a read that fails closes).
+        self.io_lock = threading.RLock()
+        #: the owning application thread reads the connection itself (the I/O thread has
+        #: dropped its read interest meanwhile)
+        self.app_reading = False
+        self._last_direct = 0.0
+        #: set when an application thread hit a fault; the I/O thread closes soon
+        self.broken = False
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
+        with self.io_lock:
+            self._start()
+
+    def _start(self) -> None:
         self.reactor.register(self.fd, READ, self._on_events)
         ivl = self.engine.options[SocketOption.HANDSHAKE_IVL]
         if ivl > 0:
@@ -95,6 +115,20 @@ class StreamConnection:
         self.reactor.post(self.close)
 
     def close(self, failure: Optional[ConnectionFailed] = None) -> None:
+        if self.closed:
+            return
+        if not self.reactor.in_io_thread():
+            # an application thread found the fault while doing its own I/O: the closing
+            # (timers, reconnect, the owner's tables) belongs to the I/O thread
+            if failure is not None and self.failure is None:
+                self.failure = failure
+            self.broken = True
+            self.reactor.post(lambda: self.close(failure))
+            return
+        with self.io_lock:
+            self._close(failure)
+
+    def _close(self, failure: Optional[ConnectionFailed]) -> None:
         if self.closed:
             return
         self.closed = True
@@ -118,6 +152,10 @@ class StreamConnection:
 
     def shutdown(self, linger_ms: int) -> None:
         """The socket is closing: send what is queued within LINGER, then close."""
+        with self.io_lock:
+            self._shutdown(linger_ms)
+
+    def _shutdown(self, linger_ms: int) -> None:
         if self.closed:
             return
         if linger_ms == 0 or not self.handshaken or self.pipe is None:
@@ -131,6 +169,10 @@ class StreamConnection:
         self.flush()
 
     def _handshake_timeout(self) -> None:
+        with self.io_lock:
+            self._handshake_timed_out()
+
+    def _handshake_timed_out(self) -> None:
         if not self.handshaken and not self.closed:
             # the value is errno, as libzmq's: EAGAIN is what it holds when the timer fires
             self.engine.emit(Event.HANDSHAKE_FAILED_NO_DETAIL, _errno.EAGAIN, self.endpoint)
@@ -138,7 +180,11 @@ class StreamConnection:
 
     # -- readiness ----------------------------------------------------------------------
     def _on_events(self, mask: int) -> None:
-        if mask & READ and not self.read_paused:
+        with self.io_lock:
+            self._handle_events(mask)
+
+    def _handle_events(self, mask: int) -> None:
+        if mask & READ and not self.read_paused and not self.app_reading:
             self._on_readable()
         if mask & WRITE and not self.closed:
             if self.handshaken:
@@ -149,50 +195,41 @@ class StreamConnection:
     def _update_interest(self) -> None:
         if self.closed:
             return
-        events = (0 if self.read_paused else READ) | (WRITE if self.want_write else 0)
+        events = ((0 if self.read_paused or self.app_reading else READ)
+                  | (WRITE if self.want_write else 0))
         self.reactor.modify(self.fd, events)
 
     # -- reading ------------------------------------------------------------------------
     def _on_readable(self) -> None:
+        if not self.handshaken:
+            self._read_handshake()
+        else:
+            self._read_available()
+
+    def _read_handshake(self) -> None:
         sock = self.sock
         zmtp = self.zmtp
         for _round in range(READS_PER_EVENT):
-            body = zmtp.body_buffer()
             try:
-                if body is not None:
-                    received = sock.recv_into(body)
-                    if received == 0:
-                        self._peer_closed()
-                        return
-                    items = zmtp.body_received(received)
-                    full_read = True
-                else:
-                    data = sock.recv(READ_CHUNK)
-                    if not data:
-                        self._peer_closed()
-                        return
-                    items = zmtp.receive_data(data)
-                    full_read = len(data) == READ_CHUNK
+                data = sock.recv(READ_CHUNK)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
                 self._peer_closed(exc)
                 return
-            if self.track_rx:
-                self.last_rx = _monotonic()
+            if not data:
+                self._peer_closed()
+                return
+            items = zmtp.receive_data(data)
+            zmtp.had_events = False
             if items:
-                if zmtp.had_events:
-                    zmtp.had_events = False
-                    self._deliver_mixed(items)
-                else:
-                    self._deliver(items)
-            if self.closed or self.read_paused or not full_read:
+                self._deliver_mixed(items)
+            if self.closed or self.handshaken or len(data) < READ_CHUNK:
                 break
-        if not self.closed and zmtp.pending_output:
-            if self.handshaken:
-                self.flush()
-            else:
-                self._write_pending_output()
+        if self.handshaken and not self.closed:
+            self._read_available()
+        elif not self.closed and zmtp.pending_output:
+            self._write_pending_output()
 
     def _deliver(self, messages: list) -> None:
         pipe = self.pipe
@@ -240,6 +277,10 @@ class StreamConnection:
             self._update_interest()
 
     def resume_reading(self) -> None:
+        with self.io_lock:
+            self._resume_reading()
+
+    def _resume_reading(self) -> None:
         if self.closed or not self.read_paused or self.lingering:
             return
         self.read_paused = False
@@ -295,6 +336,10 @@ class StreamConnection:
             self._heartbeat_timer = self.reactor.call_later(ivl / 1000.0, self._heartbeat)
 
     def _heartbeat(self) -> None:
+        with self.io_lock:
+            self._send_heartbeat()
+
+    def _send_heartbeat(self) -> None:
         if self.closed:
             return
         options = self.engine.options
@@ -322,6 +367,104 @@ class StreamConnection:
                 self.close(ConnectionFailed("peer's heartbeat TTL expired", 0,
                                             _errno.ETIMEDOUT, False))
         self._ttl_timer = self.reactor.call_later(deadline, check)
+
+    @property
+    def current_stream(self) -> Optional["StreamConnection"]:
+        """Itself while handshaken and open (what a pipe's peer offers to direct reads)."""
+        if self.handshaken and not self.closed and not self.broken:
+            return self
+        return None
+
+    # -- the application thread doing the I/O itself --------------------------------------
+    def kick(self) -> None:
+        """The outbound lane went from idle to busy (called by the sending thread).
+
+        A message that finds the connection idle after a pause (a request, a reply, a
+        sparse publisher) is encoded and written right here, in the sender's thread: no
+        wake-up of the I/O thread, no hand-over of the GIL, one syscall.  Messages that
+        follow each other closely go through the I/O thread, which batches them.  Whatever
+        the direct write cannot finish (the kernel buffer is full) is left to the I/O
+        thread, which waits for the socket to become writable.
+        """
+        now = _monotonic()
+        gap = now - self._last_direct
+        self._last_direct = now
+        if (gap >= DIRECT_WRITE_GAP and self.handshaken and not self.closed
+                and not self.broken and not self.out_segments
+                and self.io_lock.acquire(False)):
+            try:
+                self._flush()
+                done = not self.out_segments and not self.want_write
+            finally:
+                self.io_lock.release()
+            if done:
+                return
+        self.reactor.schedule_flush(self)
+
+    def app_read(self) -> bool:
+        """The owning thread, about to wait for a message, reads the connection itself.
+
+        Takes over reading from the I/O thread (whose read interest is dropped until
+        :meth:`end_app_read`) and reads whatever the kernel holds; True if anything at all
+        was read (messages may now be in the pipe), False if the caller should wait for
+        the socket to become readable.
+        """
+        with self.io_lock:
+            if self.closed or self.broken or not self.handshaken or self.read_paused:
+                return False
+            if not self.app_reading:
+                self.app_reading = True
+                self._update_interest()
+            return self._read_available()
+
+    def end_app_read(self) -> None:
+        """Give reading back to the I/O thread."""
+        with self.io_lock:
+            if self.app_reading:
+                self.app_reading = False
+                self._update_interest()
+
+    def _read_available(self) -> bool:
+        """Read and deliver until the kernel has nothing more (bounded); True if read."""
+        sock = self.sock
+        zmtp = self.zmtp
+        got = False
+        for _round in range(READS_PER_EVENT):
+            body = zmtp.body_buffer()
+            try:
+                if body is not None:
+                    received = sock.recv_into(body)
+                    if received == 0:
+                        self._peer_closed()
+                        return True
+                    items = zmtp.body_received(received)
+                    full_read = True
+                else:
+                    data = sock.recv(READ_CHUNK)
+                    if not data:
+                        self._peer_closed()
+                        return True
+                    items = zmtp.receive_data(data)
+                    full_read = len(data) == READ_CHUNK
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                self._peer_closed(exc)
+                return True
+            got = True
+            if self.track_rx:
+                self.last_rx = _monotonic()
+            if items:
+                if zmtp.had_events:
+                    zmtp.had_events = False
+                    self._deliver_mixed(items)
+                else:
+                    self._deliver(items)
+            if self.closed or self.broken or self.read_paused or not full_read:
+                break
+        if got and not self.closed and not self.broken and zmtp.pending_output:
+            self._flush()
+        return got
 
     # -- writing ------------------------------------------------------------------------
     def _want_writable(self) -> None:
@@ -376,6 +519,10 @@ class StreamConnection:
 
     def flush(self) -> None:
         """Encode and write what the outbound lane holds (the reactor's flush entry point)."""
+        with self.io_lock:
+            self._flush()
+
+    def _flush(self) -> None:
         if self.closed or self.pipe is None:
             return
         if self.out_segments and not self._send_segments():

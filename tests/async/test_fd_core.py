@@ -11,6 +11,7 @@ Every assertion is made against pyzmq (the reference) and puremq alike where bot
 from __future__ import annotations
 
 import select
+import threading
 import uuid
 from typing import Any
 
@@ -72,20 +73,24 @@ def test_events_reports_the_rest_of_a_multipart_message(pair: Any) -> None:
 
 
 def test_wake_racing_with_the_owner_leaves_no_stale_readable_fd() -> None:
-    """A producer's wake-up interleaved with the owner reading EVENTS (the owner runs between
-    the producer's two steps): afterwards one EVENTS read must leave the fd quiet, or every
-    loop watching it with add_reader spins until some unrelated wake-up."""
+    """A producer's wake-up racing with the owner re-arming (reading EVENTS): the owner's
+    re-arm is ordered wholly before or wholly after the producer's write-and-flag, so the
+    owner either sees the flag and drains the write, or is woken by it; afterwards one
+    EVENTS read leaves the fd quiet (a watcher using add_reader does not spin)."""
     ctx = puremq.Context()
     sock = ctx.socket(puremq.PULL)
     try:
         engine = sock._engine
         real = engine.signaler
+        owner_started = threading.Event()
+        owner = threading.Thread(target=lambda: (owner_started.set(), engine._arm()))
 
         class Interleaved:
-            """The owner's re-arm happens just before the producer writes the fd."""
+            """The owner re-arms from its own thread while the producer is mid wake-up."""
 
             def set(self) -> None:
-                engine._arm()
+                owner.start()
+                assert owner_started.wait(5)
                 real.set()
 
             def __getattr__(self, name: str) -> Any:
@@ -98,7 +103,12 @@ def test_wake_racing_with_the_owner_leaves_no_stale_readable_fd() -> None:
             engine.wake()
         finally:
             engine.signaler = real
-        assert _readable(sock.FD)  # the wake-up itself is never lost
+        owner.join(5)
+        assert not owner.is_alive()
+        # the re-arm came after the wake-up: it drained the write and armed again, so the
+        # owner looks at the socket's state next (nothing is lost) and the fd is quiet
+        assert engine.armed and not engine.fd_pending
+        assert not _readable(sock.FD)
         sock.get(puremq.EVENTS)
         assert not _readable(sock.FD), "EVENTS left the fd readable: a level-triggered " \
                                        "watcher would spin"
