@@ -79,6 +79,7 @@ def read_events(zmq: Any, monitor: Any, until: Optional[str] = None,
             break
     while quiet_ms and monitor.poll(quiet_ms):
         events.append(_decoded(zmq, parse(monitor)))
+        assert time.monotonic() < deadline, f"events never stop: {[e[0] for e in events]}"
     return events
 
 
