@@ -16,7 +16,7 @@ import errno as _errno
 import os
 import random
 import socket
-from typing import TYPE_CHECKING, Any, Optional, Set
+from typing import TYPE_CHECKING, Optional, Set
 
 from ..constants import Event, SocketOption
 from ..transport import endpoint as ep
@@ -144,7 +144,6 @@ class Dialer:
         self.lingering = False
         self._linger_timer: Optional[Timer] = None
         self._linger_deadline: Optional[float] = None
-        options = engine.options
         self.current_ivl = -1  # no failed attempt yet (see _retry)
         self._timer: Optional[Timer] = None
         self._pending: Optional[socket.socket] = None
@@ -157,9 +156,10 @@ class Dialer:
             self._wire(pipe)
 
     def _wire(self, pipe: "Pipe") -> None:
-        reactor = self.reactor
         pipe.outbound.on_items = self.kick
-        pipe.inbound.on_space = lambda: reactor.post(self.resume_reading)
+        # the consumer drained the pipe: resume reading right away (the connection's lock
+        # makes this safe from the consumer's thread; no I/O-thread wake-up needed)
+        pipe.inbound.on_space = self.resume_reading
         pipe.peer = self
 
     @property
@@ -190,8 +190,9 @@ class Dialer:
             self.stream.flush()
 
     def resume_reading(self) -> None:
-        if self.stream is not None:
-            self.stream.resume_reading()
+        stream = self.stream  # read once: the I/O thread may replace it meanwhile
+        if stream is not None:
+            stream.resume_reading()
 
     def _attempt(self) -> None:
         self._timer = None

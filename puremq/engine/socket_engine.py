@@ -61,6 +61,8 @@ class SocketEngine:
         self.armed = False
         self.fd_pending = False
         self._wake_lock = threading.Lock()
+        #: the connection this socket's thread reads itself, if any (see recv_waiting)
+        self._reader: Any = None
         self.closed = False
         self.pattern = pattern_class(self.options, self.wake)
         if hasattr(self.pattern, "kill_pipe"):
@@ -175,9 +177,8 @@ class SocketEngine:
         pipe.properties = self.peer_properties(stream, event)
         pipe.peer = stream
         self.pattern.prepare_pipe(pipe)
-        reactor = self.reactor
         outbound.on_items = stream.kick
-        inbound.on_space = lambda: reactor.post(stream.resume_reading)
+        inbound.on_space = stream.resume_reading  # any thread: the stream has its lock
         self.attach_later(pipe)
         return pipe
 
@@ -382,43 +383,50 @@ class SocketEngine:
         """The slow path of recv: wait until a message arrives or time runs out.
 
         A socket whose only peer is a tcp/ipc connection reads that connection itself
-        while it waits (StreamConnection.app_read): the message goes from the kernel to the
-        caller with no I/O-thread wake-up and no GIL hand-over on the way.
+        (StreamConnection.app_read): a message goes from the kernel to the caller with no
+        I/O-thread wake-up and no GIL hand-over on the way, and a busy receiver is a single
+        thread.  Reading stays with this thread after recv returns; it goes back to the I/O
+        thread when the socket is polled (EVENTS, Poller, event loops), gets a second peer,
+        closes, or leaves the connection unread for a while (StreamConnection's reclaim).
         """
         pattern = self.pattern
         deadline = self._deadline(timeout_ms)
-        reader = None
         read_nothing = False
-        try:
-            while True:
-                self._arm()
-                pattern.process_commands()
-                self._check_open()
-                msg = pattern.xrecv()
-                if msg is not None:
-                    return msg
-                if timeout_ms == 0:
-                    raise Again()
-                stream = self._sole_stream()
-                if reader is not None and stream is not reader:
-                    # another peer arrived (or this one left): reading goes back to the
-                    # I/O thread, which serves them all
-                    reader.end_app_read()
-                    reader = None
-                if stream is not None and not read_nothing:
-                    reader = stream
-                    self.armed = False  # awake already: what we deliver need not wake us
-                    if not stream.app_read():
-                        read_nothing = True
-                    continue  # look again (re-armed) before waiting
-                read_nothing = False
-                waited = (self._wait_for(stream.fd, deadline) if stream is not None
-                          else self._wait(deadline))
-                if not waited:
-                    raise Again()
-        finally:
-            if reader is not None:
-                reader.end_app_read()
+        while True:
+            self._arm()
+            pattern.process_commands()
+            self._check_open()
+            msg = pattern.xrecv()
+            if msg is not None:
+                return msg
+            stream = self._sole_stream()
+            reader = self._reader
+            if reader is not None and stream is not reader:
+                # another peer arrived (or this one left): reading goes back to the I/O
+                # thread, which serves them all
+                self.release_reader()
+            if timeout_ms == 0 and reader is not stream:
+                raise Again()  # the I/O thread reads: nothing is waiting unread
+            if stream is not None and not read_nothing:
+                self._reader = stream
+                self.armed = False  # awake already: what we deliver need not wake us
+                if not stream.app_read():
+                    read_nothing = True
+                continue  # look again (re-armed) before waiting
+            if timeout_ms == 0:
+                raise Again()
+            read_nothing = False
+            waited = (self._wait_for(stream.fd, deadline) if stream is not None
+                      else self._wait(deadline))
+            if not waited:
+                raise Again()
+
+    def release_reader(self) -> None:
+        """Hand reading back to the I/O thread (owner thread)."""
+        reader = self._reader
+        if reader is not None:
+            self._reader = None
+            reader.end_app_read()
 
     def _sole_stream(self) -> Any:
         """The tcp/ipc connection behind this socket's only pipe, if that is what it has."""
@@ -441,6 +449,8 @@ class SocketEngine:
 
     def poll_events(self, interest: int = PollEvent.POLLIN | PollEvent.POLLOUT) -> int:
         """EVENTS: what the socket can do now; arms the fd for the next change."""
+        if self._reader is not None:
+            self.release_reader()  # whoever polls waits on the fd: the I/O thread must read
         self._arm()
         pattern = self.pattern
         pattern.process_commands()
@@ -469,6 +479,7 @@ class SocketEngine:
             linger = self.options[SocketOption.LINGER]
         self.closed = True
         self.armed = False
+        self.release_reader()
         self.pattern.process_commands()
         self.context.inproc.unbind_all(self)
         seen = set()

@@ -47,6 +47,9 @@ FLUSH_FAIRNESS = 1 << 22
 #: the previous such write is at least this old (seconds); closer together, messages are
 #: streaming and the I/O thread batches them into one write instead.
 DIRECT_WRITE_GAP = 50e-6
+#: An owner thread that reads its connection itself gives reading back to the I/O thread
+#: after this long without reading (seconds).
+APP_READ_RECLAIM = 0.02
 
 _monotonic = time.monotonic
 
@@ -94,6 +97,7 @@ class StreamConnection:
         #: dropped its read interest meanwhile)
         self.app_reading = False
         self._last_direct = 0.0
+        self._app_read_at = 0.0
         #: set when an application thread hit a fault; the I/O thread closes soon
         self.broken = False
 
@@ -412,10 +416,25 @@ class StreamConnection:
         with self.io_lock:
             if self.closed or self.broken or not self.handshaken or self.read_paused:
                 return False
+            self._app_read_at = _monotonic()
             if not self.app_reading:
                 self.app_reading = True
                 self._update_interest()
+                self.reactor.call_later(APP_READ_RECLAIM, self._reclaim_reading)
             return self._read_available()
+
+    def _reclaim_reading(self) -> None:
+        """I/O thread: take reading back from an owner that stopped reading a while ago
+        (so PINGs are answered and a lost peer is noticed even if it never reads again)."""
+        with self.io_lock:
+            if not self.app_reading or self.closed:
+                return
+            idle = _monotonic() - self._app_read_at
+            if idle < APP_READ_RECLAIM:
+                self.reactor.call_later(APP_READ_RECLAIM - idle, self._reclaim_reading)
+                return
+            self.app_reading = False
+            self._update_interest()
 
     def end_app_read(self) -> None:
         """Give reading back to the I/O thread."""
