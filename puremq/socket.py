@@ -106,14 +106,6 @@ class Socket:
             raise AttributeError(f"{type(self).__name__} has no such option: {key.upper()}")
         self._set_attr_opt(key.upper(), option, value)
 
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("_"):
-            raise AttributeError(key)
-        option = _option_named(key)
-        if option is None:
-            raise AttributeError(f"{type(self).__name__} has no such option: {key.upper()}")
-        return self._get_attr_opt(key.upper(), option)
-
     def _set_attr_opt(self, name: str, option: int, value: Any) -> None:
         if name == "HWM":
             self.set_hwm(value)
@@ -432,23 +424,31 @@ class Socket:
         """Receive one message part: bytes, or a Frame with copy=False."""
         if self._closed:
             raise _closed_error()
-        parts = self._recv_parts
-        if parts:
-            data = parts.popleft()
-            more = bool(parts)
-        else:
-            # _next_message, inlined: this is the hot path of every receiver
-            pattern = self._pattern
-            if pattern.commands:
-                pattern.process_commands()
-            msg = pattern.xrecv()
-            if msg is None:
-                msg = self._engine.recv_waiting(
-                    0 if flags & _DONTWAIT else self._options.values[_RCVTIMEO])
+        if self._recv_parts:
+            return self._next_part(copy)
+        # the hot path of every receiver: one pattern call, a single-part message
+        pattern = self._pattern
+        if pattern.commands:
+            pattern.process_commands()
+        msg = pattern.xrecv()
+        if msg is None:
+            msg = self._engine.recv_waiting(
+                0 if flags & _DONTWAIT else self._options.values[_RCVTIMEO])
+        if len(msg) == 1:
+            if self._rcvmore:
+                object.__setattr__(self, "_rcvmore", False)
             data = msg[0]
-            more = len(msg) > 1
-            if more:
-                parts.extend(msg[1:])
+            if copy:
+                return data if type(data) is bytes else bytes(data)
+            return self._wrap(data, False)
+        self._recv_parts.extend(msg)
+        return self._next_part(copy)
+
+    def _next_part(self, copy: bool) -> Any:
+        """The next part of a multipart message being received."""
+        parts = self._recv_parts
+        data = parts.popleft()
+        more = bool(parts)
         if more is not self._rcvmore:
             object.__setattr__(self, "_rcvmore", more)
         if copy:
@@ -588,6 +588,34 @@ class Socket:
             stop()
         else:
             reactor.post(stop)
+
+
+def _option_property(name: str, option: int) -> property:
+    def get(self: Socket) -> Any:
+        return self._get_attr_opt(name, option)
+
+    def set_(self: Socket, value: Any) -> None:
+        self._set_attr_opt(name, option, value)
+    return property(get, set_, doc=f"The {name} socket option.")
+
+
+def _install_option_attributes(cls: type) -> None:
+    """``sock.linger`` / ``sock.LINGER`` for every option, as properties on the class.
+
+    Properties rather than ``__getattr__``: a class with ``__getattr__`` makes every
+    attribute access of its instances slower (CPython cannot specialise them), and the
+    send/recv hot paths read several.
+    """
+    for name, option in SocketOption.__members__.items():
+        for attr in (name, name.lower()):
+            if any(attr in klass.__dict__ for klass in cls.__mro__):
+                continue  # a method or property of the same name wins (subscribe, type)
+            setattr(cls, attr, _option_property(name, option))
+    if "HWM" not in cls.__dict__:
+        cls.HWM = cls.hwm  # type: ignore[attr-defined]
+
+
+_install_option_attributes(Socket)
 
 
 def _option_named(key: str) -> Optional[int]:

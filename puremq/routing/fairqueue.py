@@ -56,7 +56,7 @@ class FairQueue:
                         ring.popleft()
                 elif len(ring) > 1:
                     ring.rotate(-1)
-                if lane.waiting:
+                if lane.waiting and len(items) <= lane.lwm:
                     lane.took()
                 self.last_pipe = pipe
                 return msg
