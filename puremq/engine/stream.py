@@ -405,6 +405,17 @@ class StreamConnection:
                 return
         self.reactor.schedule_flush(self)
 
+    def write_direct(self) -> bool:
+        """The owner thread writes what is queued (its send would block otherwise); False
+        if the I/O thread is busy with this connection right now."""
+        if self.broken or not self.io_lock.acquire(False):
+            return False
+        try:
+            self._flush()
+        finally:
+            self.io_lock.release()
+        return True
+
     def app_read(self) -> bool:
         """The owning thread, about to wait for a message, reads the connection itself.
 
