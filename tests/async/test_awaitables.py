@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import socket
+import time
 from typing import Any, List
 
 import pytest
@@ -282,10 +283,12 @@ def test_reading_events_does_not_stall_pending_recv(aenv: Any) -> None:
         waiting = pull.recv()
         await asyncio.sleep(0.01)
         await push.send(b"edge")
-        for _ in range(200):  # read EVENTS until the message is visible
-            if pull.get(zmq.EVENTS) & zmq.POLLIN:
-                break
-            await asyncio.sleep(0.005)
+        deadline = time.monotonic() + TIMEOUT
+        # read EVENTS (consuming the FD's edge) without yielding to the loop, until the
+        # message shows: the loop never sees the FD fire for it
+        while not pull.get(zmq.EVENTS) & zmq.POLLIN:
+            assert time.monotonic() < deadline
+            time.sleep(0.0005)
         assert await asyncio.wait_for(waiting, TIMEOUT) == b"edge"
     aenv.run(body)
 
