@@ -47,7 +47,8 @@ class Signaler:
             if _HAS_EVENTFD:
                 os.read(self._read_fd, 8)
             else:
-                while os.read(self._read_fd, 4096):
+                # a short read emptied the pipe: no second read just to hear EAGAIN
+                while len(os.read(self._read_fd, 4096)) == 4096:
                     pass
         except (BlockingIOError, InterruptedError):
             pass
