@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from .stream import StreamConnection
 
 _monotonic = time.monotonic
+_POLLIN = int(PollEvent.POLLIN)
+_POLLOUT = int(PollEvent.POLLOUT)
 #: Linux's SO_PEERCRED (PyPy's socket module lacks the name)
 _SO_PEERCRED = getattr(_socket, "SO_PEERCRED",
                        17 if sys.platform.startswith("linux") else None)
@@ -468,14 +470,15 @@ class SocketEngine:
         self._arm()
         pattern = self.pattern
         pattern.process_commands()
+        # plain ints: IntFlag arithmetic costs more than the rest of this call
         events = 0
-        if interest & PollEvent.POLLIN and pattern.xhas_in():
-            events |= PollEvent.POLLIN
-        if interest & PollEvent.POLLOUT:
+        if interest & _POLLIN and pattern.xhas_in():
+            events = _POLLIN
+        if interest & _POLLOUT:
             if pattern.xhas_out():
-                events |= PollEvent.POLLOUT
+                events |= _POLLOUT
             elif pattern.xwait_for_space() and pattern.xhas_out():
-                events |= PollEvent.POLLOUT
+                events |= _POLLOUT
         return events
 
     # -- lingering ----------------------------------------------------------------------
