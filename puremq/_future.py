@@ -202,7 +202,17 @@ class _ThreadWatcher:
                         watching.pop(fd, None)
                         fired.append((fd, events))  # a bad fd: let its owner find out
                 if not fired:
-                    for key, events in selector.select():
+                    try:
+                        selected = selector.select()
+                    except OSError:  # an fd closed under us: register afresh
+                        for fd in watching:
+                            try:
+                                selector.unregister(fd)
+                            except (KeyError, ValueError, OSError):
+                                pass
+                        watching.clear()
+                        continue
+                    for key, events in selected:
                         if key.fileobj is self._wake_r:
                             _drain(self._wake_r)
                         else:
@@ -538,7 +548,7 @@ class _AsyncSocket(_SyncSocket):
         if engine.closed:
             return
         if engine.context.terminated:
-            self._fail_all(ContextTerminated())
+            self._fail_all(ContextTerminated)
             return
         engine.poll_events(0)  # drains and re-arms the FD even when no queue asks
         progress = True
@@ -614,15 +624,15 @@ class _AsyncSocket(_SyncSocket):
             if events & flags:
                 wait.fire()
 
-    def _fail_all(self, exc: BaseException) -> None:
+    def _fail_all(self, error: Callable[[], BaseException]) -> None:
         for ops in (self._recv_ops, self._send_ops):
             while ops:
                 op = ops.popleft()
                 _cancel_timer(op)
                 if not op.future.done():
-                    op.future.set_exception(exc)
+                    op.future.set_exception(error())
         for wait in list(self._poll_ops):
-            wait.fail(exc)
+            wait.fail(error())
 
     def _give_back(self, record: _Record) -> None:
         """Put back what a recv took whose task never saw it (see the module docs)."""
@@ -705,6 +715,8 @@ class _AsyncSocket(_SyncSocket):
         self._queue(self._send_ops, _Op(future, take, (data, flags | _DONTWAIT, copy, track,
                                                        kwargs)),
                     loop, self._options[_SNDTIMEO])
+        if len(self._send_ops) > 1 and self._can_send():
+            self._serve_send()  # those ahead may be cancelled ones on a writable socket
         return future
 
     def _failed(self, loop: Any, exc: BaseException) -> Any:
@@ -899,7 +911,8 @@ class _PollWait:
         try:
             for sock, flags in self.sockets:
                 if isinstance(sock, _AsyncSocket):
-                    sock._get_loop() if sock._loop is not loop else None
+                    if sock._loop is not loop:
+                        sock._get_loop()  # watch its FD in this loop
                     sock._poll_ops[self] = flags
                     self.queued.append(sock)
                 elif isinstance(sock, _SyncSocket):

@@ -232,3 +232,39 @@ def test_deprecated_names(aenv: Env) -> None:
         loop = aenv.azmq.ZMQEventLoop()
     assert isinstance(loop, asyncio.SelectorEventLoop)
     loop.close()
+
+
+def test_send_behind_a_cancelled_send_on_a_writable_socket(penv: Env) -> None:
+    """A send queued behind a cancelled one, on a socket that became writable while the
+    loop looked away (its FD's edge consumed by someone else): it goes at once."""
+    async def body() -> None:
+        ctx = puremq.asyncio.Context()
+        try:
+            push = ctx.socket(puremq.PUSH)
+            push.linger = 0
+            push.sndhwm = 1
+            pull = ctx.socket(puremq.PULL, socket_class=puremq.Socket)
+            pull.linger = 0
+            pull.rcvhwm = 1
+            name = inproc()
+            pull.bind(name)
+            push.connect(name)
+            pull.rcvtimeo = 1000
+            await push.send(b"warm-up")  # the socket is now watched by the loop
+            assert pull.recv() == b"warm-up"
+            await asyncio.sleep(0.01)
+            sent = 0
+            while True:  # fill the pipe until a send has to wait
+                future = push.send(b"%d" % sent)
+                if not future.done():
+                    break
+                sent += 1
+            future.cancel()
+            for _ in range(sent):
+                pull.recv()
+            push._engine.poll_events()  # the edge is gone: the loop will not be woken
+            await asyncio.wait_for(push.send(b"after"), TIMEOUT)
+            assert pull.recv() == b"after"
+        finally:
+            ctx.destroy(linger=0)
+    penv.run(body)
