@@ -339,11 +339,14 @@ class Dialer:
         """
         if self.closed or self.lingering:
             return
-        if self.stream is not None and not self.stream.closed:
+        stream = self.stream
+        if stream is not None and not stream.closed and stream.handshaken:
             self.closed = True
             self._cancel_attempts()
-            self.stream.shutdown(linger_ms)
+            stream.shutdown(linger_ms)
             return
+        # Not connected, or still in the handshake (the stream then has no pipe yet, and
+        # closing it would drop the backlog): linger as a dialer until it is up.
         pipe = self.pipe
         if linger_ms != 0 and pipe is not None and pipe.outbound.items:
             self.lingering = True
@@ -356,6 +359,8 @@ class Dialer:
             return
         self.closed = True
         self._cancel_attempts()
+        if stream is not None:
+            stream.close()
 
     @staticmethod
     def reactor_clock() -> float:
