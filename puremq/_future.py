@@ -769,6 +769,8 @@ class _AsyncSocket(_SyncSocket):
     def send_multipart(self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True,
                        track: bool = False, **kwargs: Any) -> Any:
         """A future that completes once the whole message is queued (all of it or none)."""
+        if not isinstance(msg_parts, (list, tuple)):
+            msg_parts = list(msg_parts)  # a generator would be spent by the first attempt
         return self._send_op(_send_multipart, msg_parts, flags, copy, track, kwargs)
 
     def poll(self, timeout: Optional[int] = None, flags: int = _POLLIN) -> Any:

@@ -408,3 +408,23 @@ def test_context_instance_and_socket_class(aenv: Any) -> None:
         assert aenv.azmq.Context.instance() is aenv.azmq.Context.instance()
         assert aenv.azmq.Context.instance() is not zmq.Context.instance()
     aenv.run(body)
+
+
+def test_send_multipart_of_a_generator_that_has_to_wait(penv: Any) -> None:
+    """puremq's send_multipart takes any iterable of parts (pyzmq's needs a sequence);
+    the async one too, even when the send has to wait and is tried again."""
+    aenv = penv
+    zmq = aenv.zmq
+
+    async def body() -> None:
+        ctx = aenv.context()
+        push = aenv.socket(ctx, zmq.PUSH)
+        waiting = push.send_multipart(part for part in (b"g1", b"g2"))
+        await asyncio.sleep(0.01)
+        assert not waiting.done()  # no peer yet
+        pull = aenv.socket(ctx, zmq.PULL)
+        push.bind("tcp://127.0.0.1:*")
+        pull.connect(push.last_endpoint)
+        await asyncio.wait_for(waiting, TIMEOUT)
+        assert await asyncio.wait_for(pull.recv_multipart(), TIMEOUT) == [b"g1", b"g2"]
+    aenv.run(body)
