@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import select as _select
 import struct
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from .constants import Errno, SocketType
 from .error import ContextTerminated, ZMQError
@@ -41,6 +41,7 @@ __all__ = ["proxy", "proxy_steerable", "device"]
 
 _BURST = 1000  # libzmq's proxy_burst_size
 _POLLIN = _select.POLLIN
+_ZMQ_POLLIN = 1  # zmq.POLLIN, as a plain int
 _REP = int(SocketType.REP)
 _U64 = struct.Struct("=Q")  # libzmq memcpy's the counters: the host's byte order
 _ACTIVE, _PAUSED, _TERMINATED = 0, 1, 2
@@ -59,13 +60,14 @@ def _check_socket(sock: Any, name: str) -> None:
 class _Direction:
     """One way through the proxy: source pattern -> destination pattern."""
 
-    __slots__ = ("src", "dst", "src_fd", "dst_fd", "pending", "count_in", "count_out")
+    __slots__ = ("src", "dst", "src_engine", "dst_engine", "pending", "count_in",
+                 "count_out")
 
     def __init__(self, src: Any, dst: Any, count_in: int, count_out: int) -> None:
         self.src = src._pattern
         self.dst = dst._pattern
-        self.src_fd = src._engine.fileno()
-        self.dst_fd = dst._engine.fileno()
+        self.src_engine = src._engine
+        self.dst_engine = dst._engine
         #: a message taken from the source that the destination could not take yet
         self.pending: Optional[List[Any]] = None
         #: where this direction's counters go in the STATISTICS array
@@ -120,22 +122,6 @@ class _Direction:
             moved = True
         return moved
 
-    def ready(self) -> bool:
-        """After arming: True if this direction can move now (no sleep)."""
-        if self.pending is None:
-            src = self.src
-            if src.commands:
-                src.process_commands()
-            return src.xhas_in()
-        dst = self.dst
-        if dst.commands:
-            dst.process_commands()
-        return dst.xwait_for_space() or dst.xhas_out()
-
-    def wait_fd(self) -> int:
-        """The fd that turns readable when this direction may move again."""
-        return self.src_fd if self.pending is None else self.dst_fd
-
 
 def _run(frontend: Any, backend: Any, capture: Any, control: Any) -> int:
     _check_socket(frontend, "frontend")
@@ -158,14 +144,11 @@ def _run(frontend: Any, backend: Any, capture: Any, control: Any) -> int:
 
 def relay(directions: List[Any], sockets: List[Any], capture: Any = None,
           control: Any = None, stats: Optional[List[int]] = None) -> int:
-    """The proxy's loop over ``directions`` (objects with pump/ready/wait_fd, as
-    :class:`_Direction`); ``sockets`` are all the sockets involved (None entries allowed).
-    Returns 0 on TERMINATE; raises ContextTerminated when the context ends."""
+    """The proxy's loop over ``directions`` (objects like :class:`_Direction`: ``pump``,
+    ``pending``, ``src_engine``, ``dst_engine``, ``dst``); ``sockets`` are all the sockets
+    involved (None entries allowed).  Returns 0 on TERMINATE; raises ContextTerminated
+    when the context ends."""
     involved = [sock for sock in sockets if sock is not None]
-    engines = []
-    for sock in involved:
-        if sock is not control and sock is not capture and sock._engine not in engines:
-            engines.append(sock._engine)
     context = involved[0]._engine.context
     control_engine = control._engine if control is not None else None
     poller = _select.poll()
@@ -193,27 +176,32 @@ def relay(directions: List[Any], sockets: List[Any], capture: Any = None,
                     moved = True
         if moved:
             continue
-        # Nothing moved: arm every fd we may sleep on, then look once more.
-        for engine in engines:
-            engine._arm()
-        wanted = set()
-        ready = False
+        # Nothing moved: arm the fd of every socket we may sleep on (poll_events does, and
+        # hands reading back to the I/O thread), then look once more.
+        interest: Dict[Any, int] = {}
         if control_engine is not None:
-            control_engine._arm()
-            wanted.add(control_engine.fileno())
-            cpat = control._pattern
-            if cpat.commands:
-                cpat.process_commands()
-            if control._recv_parts or cpat.xhas_in():
-                ready = True
+            interest[control_engine] = _ZMQ_POLLIN
         if state == _ACTIVE:
             for direction in directions:
-                if direction.ready():
+                if direction.pending is None:
+                    engine = direction.src_engine
+                    interest[engine] = interest.get(engine, 0) | _ZMQ_POLLIN
+                else:
+                    interest.setdefault(direction.dst_engine, 0)
+        ready = False
+        for engine, events in interest.items():
+            if engine.poll_events(events) & events:
+                ready = True
+        if control is not None and control._recv_parts:
+            ready = True
+        if state == _ACTIVE:
+            for direction in directions:
+                # armed above: a wake-up for room cannot be missed between these two
+                if direction.pending is not None and direction.dst.xwait_for_space():
                     ready = True
-                    break
-                wanted.add(direction.wait_fd())
         if ready:
             continue
+        wanted = {engine.fileno() for engine in interest}
         closed_check()
         if wanted != registered:
             for fd in registered - wanted:

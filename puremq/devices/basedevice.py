@@ -7,7 +7,7 @@ import time
 from multiprocessing import Process
 from typing import Any, Callable, List, Optional, Tuple
 
-from ..constants import DeviceType, Errno, SocketType
+from ..constants import DeviceType, Errno, SocketOption, SocketType
 from ..context import Context
 from ..error import ZMQBindError, ZMQError
 from ..proxy import proxy
@@ -198,3 +198,20 @@ class ProcessDevice(BackgroundDevice):
 
     _launch_class = Process
     context_factory: Callable[[], Context] = Context
+
+    #: at the end, what the sockets still have to send gets at most this long (ms)
+    exit_linger = 1000
+
+    def _close_sockets(self) -> None:
+        """The child is about to exit: unlike a thread's, its context goes with it, so end
+        it here -- after the sockets had (a bounded) LINGER to send what they hold, such
+        as the reply to TERMINATE."""
+        for sock in self._sockets:
+            if sock is not None and not sock.closed:
+                linger = sock.getsockopt(SocketOption.LINGER)
+                if linger < 0 or linger > self.exit_linger:
+                    linger = self.exit_linger
+                sock.close(linger=linger)
+        context = getattr(self, "_context", None)
+        if context is not None and not context.closed:
+            context.term()

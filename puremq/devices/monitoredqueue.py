@@ -29,16 +29,16 @@ _ROUTER = int(SocketType.ROUTER)
 
 
 class _QueueDirection:
-    """One way through the queue; the interface relay() drives (pump/ready/wait_fd)."""
+    """One way through the queue, as relay() drives it (like proxy's _Direction)."""
 
-    __slots__ = ("src", "dst", "src_fd", "dst_fd", "mon", "prefix", "swap", "pending",
-                 "pending_copy")
+    __slots__ = ("src", "dst", "src_engine", "dst_engine", "mon", "prefix", "swap",
+                 "pending", "pending_copy")
 
     def __init__(self, src: Any, dst: Any, mon: Any, prefix: bytes, swap: bool) -> None:
         self.src = src._pattern
         self.dst = dst._pattern
-        self.src_fd = src._engine.fileno()
-        self.dst_fd = dst._engine.fileno()
+        self.src_engine = src._engine
+        self.dst_engine = dst._engine
         self.mon = mon
         self.prefix = prefix
         self.swap = swap
@@ -79,20 +79,6 @@ class _QueueDirection:
             mon_send(copy, copy=False)
             moved = True
         return moved
-
-    def ready(self) -> bool:
-        if self.pending is None:
-            src = self.src
-            if src.commands:
-                src.process_commands()
-            return src.xhas_in()
-        dst = self.dst
-        if dst.commands:
-            dst.process_commands()
-        return dst.xwait_for_space() or dst.xhas_out()
-
-    def wait_fd(self) -> int:
-        return self.src_fd if self.pending is None else self.dst_fd
 
 
 def _prefix(value: Any, name: str) -> bytes:

@@ -14,13 +14,16 @@ class Background:
     """Run ``fn(*args)`` in a daemon thread; remember what it returned or raised.
 
     ``owned`` sockets belong to that thread from now on: it closes them when ``fn`` ends
-    (as a device's thread would), so the test may then terminate their context.
+    (as a device's thread would), with ``linger`` ms for what they still have to send, so
+    the test may then terminate their context.
     """
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, owned: Sequence[Any] = ()) -> None:
+    def __init__(self, fn: Callable[..., Any], *args: Any, owned: Sequence[Any] = (),
+                 linger: int = 0) -> None:
         self.result: Any = None
         self.error: Optional[BaseException] = None
         self._owned = list(owned)
+        self._linger = linger
         self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
         self._thread.start()
 
@@ -31,7 +34,7 @@ class Background:
             self.error = exc
         finally:
             for sock in self._owned:
-                sock.close(linger=0)
+                sock.close(linger=self._linger)
 
     def join(self, timeout: float = WAIT_S) -> "Background":
         self._thread.join(timeout)

@@ -232,6 +232,7 @@ def test_thread_proxy_steerable_ends_on_terminate() -> None:
         assert all(sock.closed for sock in device._sockets)
     finally:
         ctx.destroy(linger=0)
+        device._context.term()  # a thread device leaves its context to its owner
 
 
 def test_process_proxy_steerable_exits_cleanly_on_terminate() -> None:

@@ -46,7 +46,8 @@ class Steered:
 
         def run() -> Any:
             return zmq.proxy_steerable(front, back, None, control)
-        self.proxy = Background(run, owned=[front, back, control])
+        # the reply to TERMINATE is still on its way when the proxy returns: linger
+        self.proxy = Background(run, owned=[front, back, control], linger=1000)
         self.source = ctx.socket(zmq.PUSH if not front_type else zmq.DEALER)
         self.source.connect(f"inproc://{name}-f")
         self.sink = ctx.socket(zmq.PULL if not back_type else zmq.DEALER)
@@ -224,7 +225,7 @@ def test_steered_over_tcp_from_libzmq(zctx: Any) -> None:
 
     def run() -> Any:
         return puremq.proxy_steerable(front, back, None, control)
-    proxy = Background(run, owned=[front, back, control])
+    proxy = Background(run, owned=[front, back, control], linger=1000)
     source = zctx.socket(pyzmq.PUSH)
     source.connect(endpoints[0])
     sink = zctx.socket(pyzmq.PULL)
