@@ -566,9 +566,7 @@ class StreamConnection:
                 if self.converts_subscriptions:
                     self._encode_converting(items)
                 else:
-                    send = zmtp.send_message
-                    while items and zmtp.pending_output < WRITE_BATCH:
-                        send(items.popleft())
+                    zmtp.send_messages(items, WRITE_BATCH)
                 if lane.waiting and len(items) <= lane.lwm:
                     lane.waiting = False
                     lane.on_space()

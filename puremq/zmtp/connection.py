@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from .errors import ZMTP_INVALID_METADATA, ZMTP_MALFORMED_COMMAND_UNSPECIFIED, \
     ZMTP_UNEXPECTED_COMMAND, ProtocolError
@@ -277,6 +277,11 @@ class ZmtpConnection:
 
     def send_message(self, frames: List[Buffer]) -> None:
         self._encoder.message(frames)
+
+    def send_messages(self, items: Any, limit: int) -> None:
+        """Encode messages from the deque ``items`` until it is empty or ``limit`` bytes
+        are pending (the batch a writer takes in one go)."""
+        self._encoder.drain(items, limit)
 
     def send_subscription(self, topic: bytes, subscribe: bool) -> None:
         """SUBSCRIBE/CANCEL as a 3.1 command, or the 3.0 message form for older peers."""

@@ -21,7 +21,7 @@ into one buffer and keeps large bodies as separate segments for scatter-gather w
 from __future__ import annotations
 
 from struct import Struct
-from typing import List, Optional, Union
+from typing import Any, List, Optional, Union
 
 from .errors import (ZMTP_MALFORMED_COMMAND_UNSPECIFIED, ZMTP_UNEXPECTED_COMMAND,
                      ZMTP_UNSPECIFIED, MessageTooLarge, ProtocolError)
@@ -340,6 +340,29 @@ class FrameEncoder:
             else:
                 small += frame
         self.pending += total + 9 * len(frames)
+
+    def drain(self, items: Any, limit: int) -> None:
+        """Encode messages taken from the deque ``items`` until it is empty or ``limit``
+        bytes are pending: the writer's hot loop, with single short frames inlined."""
+        small = self._small
+        popleft = items.popleft
+        short_last = _SHORT_LAST
+        pending = self.pending
+        while items and pending < limit:
+            frames = popleft()
+            if len(frames) == 1:
+                frame = frames[0]
+                size = len(frame)
+                if size < 256:
+                    small += short_last[size]
+                    small += frame
+                    pending += size + 2
+                    continue
+            self.pending = pending
+            self.message(frames)
+            small = self._small
+            pending = self.pending
+        self.pending = pending
 
     def raw(self, data: Buffer) -> None:
         """Bytes that are already encoded (greeting, commands)."""
