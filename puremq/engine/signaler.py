@@ -9,14 +9,14 @@ from __future__ import annotations
 import errno as _errno
 import os
 import select
-from typing import Optional
+from typing import Any, Optional, Tuple
 
 _HAS_EVENTFD = hasattr(os, "eventfd")
 _ONE = (1).to_bytes(8, "little")
 
 
 class Signaler:
-    __slots__ = ("_read_fd", "_write_fd", "closed")
+    __slots__ = ("_read_fd", "_write_fd", "closed", "_poller", "_poller_with")
 
     def __init__(self) -> None:
         if _HAS_EVENTFD:
@@ -27,6 +27,9 @@ class Signaler:
             os.set_blocking(self._read_fd, False)
             os.set_blocking(self._write_fd, False)
         self.closed = False
+        # poll objects kept for the owner's waits (only the owning thread waits)
+        self._poller: Optional[Any] = None
+        self._poller_with: Optional[Tuple[int, Any]] = None
 
     def fileno(self) -> int:
         return self._read_fd
@@ -58,16 +61,23 @@ class Signaler:
 
     def wait(self, timeout_ms: Optional[float]) -> bool:
         """Block until readable or ``timeout_ms`` (None = forever); True if readable."""
-        poller = select.poll()
-        poller.register(self._read_fd, select.POLLIN)
+        poller = self._poller
+        if poller is None:
+            poller = self._poller = select.poll()
+            poller.register(self._read_fd, select.POLLIN)
         ready = poller.poll(None if timeout_ms is None or timeout_ms < 0 else timeout_ms)
         return bool(ready)
 
     def wait_with(self, fd: int, timeout_ms: Optional[float]) -> None:
         """Block until this signaler or ``fd`` is readable, or ``timeout_ms`` passes."""
-        poller = select.poll()
-        poller.register(self._read_fd, select.POLLIN)
-        poller.register(fd, select.POLLIN)
+        cached = self._poller_with
+        if cached is not None and cached[0] == fd:
+            poller = cached[1]
+        else:
+            poller = select.poll()
+            poller.register(self._read_fd, select.POLLIN)
+            poller.register(fd, select.POLLIN)
+            self._poller_with = (fd, poller)
         poller.poll(None if timeout_ms is None or timeout_ms < 0 else timeout_ms)
 
     def close(self) -> None:
