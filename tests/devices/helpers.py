@@ -34,7 +34,12 @@ class Background:
             self.error = exc
         finally:
             for sock in self._owned:
-                sock.close(linger=self._linger)
+                try:
+                    sock.close(linger=self._linger)
+                except Exception:
+                    # pyzmq's cffi backend (PyPy) cannot set LINGER once the context is
+                    # terminated, and then leaves the socket open: close it plainly
+                    sock.close()
 
     def join(self, timeout: float = WAIT_S) -> "Background":
         self._thread.join(timeout)

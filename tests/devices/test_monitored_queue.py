@@ -111,6 +111,7 @@ def test_every_copy_carries_its_prefix(impl: str) -> None:
         assert queue.join().result == "ETERM"
 
 
+@pytest.mark.pyzmq_cython_reference
 @pytest.mark.parametrize("impl", IMPLS)
 def test_prefixes_must_be_bytes(impl: str) -> None:
     zmq, module = IMPLS[impl]
