@@ -545,7 +545,8 @@ class _AsyncSocket(_SyncSocket):
         if self._closed:
             return
         engine = self._engine
-        if engine.closed:
+        if engine.closed:  # closed through another handle (a shadow): nothing will come
+            self._fail_all(lambda: ZMQError(Errno.ENOTSOCK))
             return
         if engine.context.terminated:
             self._fail_all(ContextTerminated)

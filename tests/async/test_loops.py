@@ -268,3 +268,25 @@ def test_send_behind_a_cancelled_send_on_a_writable_socket(penv: Env) -> None:
         finally:
             ctx.destroy(linger=0)
     penv.run(body)
+
+
+def test_pending_recv_fails_when_a_shadow_closes_the_socket(penv: Env) -> None:
+    """The socket closed through another handle: a pending recv ends with ENOTSOCK (once
+    the loop looks at the socket again) instead of waiting forever."""
+    async def body() -> None:
+        ctx = puremq.asyncio.Context()
+        try:
+            sock = ctx.socket(puremq.PULL)
+            sock.bind(inproc())
+            waiting = sock.recv()
+            await asyncio.sleep(0.01)
+            other = puremq.asyncio.Socket.from_socket(sock)
+            other.close()
+            assert sock.closed
+            sock._schedule()  # the loop looks at the socket again (no FD fires for this)
+            with pytest.raises(puremq.ZMQError) as info:
+                await asyncio.wait_for(waiting, TIMEOUT)
+            assert info.value.errno == puremq.ENOTSOCK
+        finally:
+            ctx.destroy(linger=0)
+    penv.run(body)
