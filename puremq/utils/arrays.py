@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import json
+import weakref
 from typing import Any, Optional
 
 __all__ = ["send_array", "recv_array"]
@@ -109,7 +110,7 @@ def _recv_frames(socket: Any, flags: int) -> list:
         msg = list(rest)
         rest.clear()
         socket._rcvmore = False
-        return [memoryview(frame) for frame in msg]
+        return msg
     from ..constants import Flag, SocketOption
     if pattern.commands:
         pattern.process_commands()
@@ -117,7 +118,9 @@ def _recv_frames(socket: Any, flags: int) -> list:
     if msg is None:
         timeout = 0 if flags & Flag.DONTWAIT else socket.getsockopt(SocketOption.RCVTIMEO)
         msg = engine.recv_waiting(timeout)
-    return [memoryview(frame) for frame in msg]
+    # The frames as they are: the array will hold the data frame itself, so that a sender's
+    # MessageTracker (inproc: the buffer is the sender's) is done only once it is let go.
+    return msg
 
 
 def recv_array(socket: Any, flags: int = 0, copy: bool = False) -> Any:
@@ -130,7 +133,7 @@ def recv_array(socket: Any, flags: int = 0, copy: bool = False) -> Any:
     frames = _recv_frames(socket, flags)
     if len(frames) != 2:
         raise ValueError(f"an array message has 2 parts, this one has {len(frames)}")
-    raw_header = frames[0].tobytes()
+    raw_header = bytes(frames[0])
     if len(raw_header) > _HEADER_LIMIT:
         raise ValueError("array header too large")
     try:
@@ -147,19 +150,28 @@ def recv_array(socket: Any, flags: int = 0, copy: bool = False) -> Any:
     if order not in ("C", "F"):
         raise ValueError(f"bad array order in header: {order!r}")
     buffer = frames[1]
-    if buffer.format != "B" or buffer.ndim != 1:
-        buffer = buffer.cast("B")
+    view = buffer if isinstance(buffer, memoryview) else memoryview(buffer)
+    if view.format != "B" or view.ndim != 1:
+        buffer = view = view.cast("B")
     count = 1
     for n in shape:
         count *= n
-    if count * dtype.itemsize != buffer.nbytes:
-        raise ValueError(f"array data is {buffer.nbytes} bytes; shape {tuple(shape)} of "
+    if count * dtype.itemsize != view.nbytes:
+        raise ValueError(f"array data is {view.nbytes} bytes; shape {tuple(shape)} of "
                          f"{dtype} needs {count * dtype.itemsize}")
-    if buffer.nbytes == 0:
+    if view.nbytes == 0:
         array = np.empty(shape, dtype=dtype, order=order)
     else:
         array = np.ndarray(shape, dtype=dtype, buffer=buffer, order=order)
     if copy:
         return array.copy(order="K")
     array.flags.writeable = False
+    if isinstance(frames[1], memoryview):
+        # numpy keeps the memory alive but not the frame object a sender's MessageTracker
+        # watches (over inproc the memory is the sender's): hold it as long as the array
+        weakref.finalize(array, _release, frames[1])
     return array
+
+
+def _release(_frame: Any) -> None:
+    return None
