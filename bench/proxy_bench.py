@@ -91,6 +91,14 @@ def sender_child(endpoint: str, size: int, count: int) -> int:
 
 
 # -- parent --------------------------------------------------------------------------------
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc), all its threads."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def one_round(impl: str, size: int, count: int, proxy_python: str,
               timeout: float) -> Dict[str, Any]:
     import zmq
@@ -110,13 +118,16 @@ def one_round(impl: str, size: int, count: int, proxy_python: str,
                                    front, str(size), str(count)])
         recv = pull.recv
         recv()
+        cpu_start = _cpu_seconds(proxy.pid)
         start = time.perf_counter()
         for _ in range(count - 1):
             recv()
         elapsed = time.perf_counter() - start
+        cpu = _cpu_seconds(proxy.pid) - cpu_start
         rate = (count - 1) / elapsed
         return {"impl": impl, "proxy_python": hello["python"], "msgs": rate,
-                "mb": rate * size / 1e6, "seconds": elapsed}
+                "mb": rate * size / 1e6, "seconds": elapsed,
+                "cpu_us_per_msg": cpu / (count - 1) * 1e6}
     finally:
         pull.close(linger=0)
         ctx.term()
@@ -156,7 +167,9 @@ def main(argv: Optional[List[str]] = None) -> int:
           f"sender and receiver: pyzmq {zmq.pyzmq_version()} (libzmq {zmq.zmq_version()}); "
           f"cores: {os.cpu_count()}; load before: {os.getloadavg()[0]:.2f}", flush=True)
     ratios: List[float] = []
+    cpu_ratios: List[float] = []
     results: Dict[str, List[float]] = {"pyzmq": [], "puremq": []}
+    cpu: Dict[str, List[float]] = {"pyzmq": [], "puremq": []}
     pythons: Dict[str, str] = {}
     for index in range(args.rounds):
         row = {}
@@ -166,16 +179,22 @@ def main(argv: Optional[List[str]] = None) -> int:
             pythons[impl] = result["proxy_python"]
             row[impl] = result["msgs"]
             results[impl].append(result["msgs"])
+            cpu[impl].append(result["cpu_us_per_msg"])
         ratio = row["puremq"] / row["pyzmq"]
         ratios.append(ratio)
-        print(f"round {index + 1}: pyzmq {row['pyzmq'] / 1e3:7.1f}k msg/s   "
-              f"puremq ({pythons['puremq']}) {row['puremq'] / 1e3:7.1f}k msg/s   "
+        cpu_ratios.append(cpu["puremq"][-1] / cpu["pyzmq"][-1])
+        print(f"round {index + 1}: pyzmq {row['pyzmq'] / 1e3:7.1f}k msg/s "
+              f"({cpu['pyzmq'][-1]:.2f} us CPU/msg)   puremq ({pythons['puremq']}) "
+              f"{row['puremq'] / 1e3:7.1f}k msg/s ({cpu['puremq'][-1]:.2f} us CPU/msg)   "
               f"ratio {ratio:.3f}", flush=True)
     print(f"median: pyzmq {statistics.median(results['pyzmq']) / 1e3:.1f}k msg/s, "
           f"puremq {statistics.median(results['puremq']) / 1e3:.1f}k msg/s, "
           f"puremq/pyzmq {statistics.median(ratios):.3f} "
-          f"(range {min(ratios):.3f}-{max(ratios):.3f}); load after: "
-          f"{os.getloadavg()[0]:.2f}", flush=True)
+          f"(range {min(ratios):.3f}-{max(ratios):.3f}); proxy CPU per message: pyzmq "
+          f"{statistics.median(cpu['pyzmq']):.2f} us, puremq "
+          f"{statistics.median(cpu['puremq']):.2f} us, puremq/pyzmq "
+          f"{statistics.median(cpu_ratios):.2f}; load after: {os.getloadavg()[0]:.2f}",
+          flush=True)
     return 0
 
 
