@@ -39,5 +39,6 @@ def print_report(outcome: Dict[str, Any], say: Callable[[str], None]) -> bool:
     for problem in problems:
         say(f"  MISMATCH {problem}")
     if not problems:
-        say("  the Hub tracked every task, from the monitor stream alone, as the client saw it")
+        say("  the Hub tracked every task, from the monitor stream alone, as the client "
+            "saw it")
     return not problems

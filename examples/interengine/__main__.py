@@ -20,7 +20,8 @@ def main() -> int:
         print(f"  {report['name']} (registered #{report['id']}) connected to "
               f"{report['connected_to']}; "
               f"all-reduce over {report['broadcasts_from']} "
-              f"{'ok' if report['allreduce_ok'] else 'WRONG'}; ring from {report['ring_from']} "
+              f"{'ok' if report['allreduce_ok'] else 'WRONG'}; "
+              f"ring from {report['ring_from']} "
               f"{'ok' if report['ring_ok'] else 'WRONG'}; received arrays were views: "
               f"{report['received_views']}")
     problems = check(outcome)

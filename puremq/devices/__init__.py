@@ -9,8 +9,8 @@ both sides.
 
 from __future__ import annotations
 
-from ..constants import DeviceType
-from ..proxy import proxy
+from ..constants import DeviceType  # noqa: F401  (as pyzmq's zmq.devices)
+from ..proxy import proxy  # noqa: F401
 from .basedevice import Device, ProcessDevice, ThreadDevice
 from .monitoredqueue import monitored_queue
 from .monitoredqueuedevice import MonitoredQueue, ProcessMonitoredQueue, ThreadMonitoredQueue

@@ -44,7 +44,7 @@ class ProxySteerableBase:
         """Queue ``ctrl_socket.setsockopt(opt, value)``."""
         self._ctrl_sockopts.append((opt, value))
 
-    def _setup_sockets(self) -> Tuple[Socket, Socket, Socket, Socket]:  # type: ignore[override]
+    def _setup_sockets(self) -> Tuple[Socket, ...]:  # type: ignore[override]
         ins, outs, mons = super()._setup_sockets()  # type: ignore[misc]
         if self.ctrl_type is None:
             raise TypeError("ctrl_type must be specified")

@@ -472,7 +472,7 @@ def test_handshake_failed_auth_from_a_libzmq_zap_handler() -> None:
     assert events[-1][:2] == ("HANDSHAKE_FAILED_AUTH", 400)
 
 
-# -- the API around the events ------------------------------------------------------------------
+# -- the API around the events ---------------------------------------------------------
 def test_wire_format_is_libzmqs() -> None:
     """Two frames: 6 bytes (u16 event, u32 value, native order, no padding), then the
     endpoint; pyzmq's parse_monitor_message reads them as puremq's does."""

@@ -39,7 +39,8 @@ def _router_router(impl: str) -> Dict[str, List[List[bytes]]]:
         sock.bind(f"inproc://{name}-{side}")
     queue = _queue_thread(zmq, module, ins, outs, mons)
     peers = {}
-    for peer, side, identity in (("client", "in", b"client-1"), ("engine", "out", b"engine-1")):
+    for peer, side, identity in (("client", "in", b"client-1"),
+                                 ("engine", "out", b"engine-1")):
         sock = ctx.socket(zmq.DEALER)
         sock.setsockopt(zmq.ROUTING_ID, identity)
         sock.setsockopt(zmq.RCVTIMEO, int(WAIT_S * 1000))
