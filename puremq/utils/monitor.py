@@ -72,8 +72,11 @@ class EventSink:
     """
 
     def __init__(self, socket: Any, addr: str, events: int) -> None:
+        from ..socket import Socket
         context = socket.context
-        pair = context.socket(SocketType.PAIR)
+        # a plain (synchronous) socket whatever the context makes: an asyncio context's
+        # sockets want an event loop, and events are raised in the I/O thread
+        pair = Socket(context, SocketType.PAIR)
         # Private to the monitored socket, which closes it: keep it out of the context's
         # list so that destroy() does not close it under an I/O thread that is sending.
         context._rm_socket(pair)

@@ -607,3 +607,31 @@ def test_events_from_the_io_thread_and_the_application_thread_at_once() -> None:
     assert seen["CLOSED"] == rounds
     assert seen["ACCEPTED"] == rounds
     assert seen["DISCONNECTED"] == rounds
+
+
+def test_monitoring_an_asyncio_socket() -> None:
+    """A socket of an asyncio context: its events (raised in the I/O thread too) reach the
+    asyncio PAIR that get_monitor_socket returns, MONITOR_STOPPED last."""
+    import asyncio
+
+    import puremq.asyncio as zasync
+
+    async def scenario() -> List[str]:
+        ctx = zasync.Context()
+        sock = ctx.socket(puremq.ROUTER)
+        monitor = sock.get_monitor_socket()
+        assert isinstance(monitor, zasync.Socket)
+        seen = []
+        try:
+            sock.bind("tcp://127.0.0.1:*")
+            sock.unbind(sock.last_endpoint)
+            sock.close(linger=0)
+            while not seen or seen[-1] != "MONITOR_STOPPED":
+                frames = await asyncio.wait_for(monitor.recv_multipart(), WAIT_S)
+                seen.append(puremq.Event(monitor_utils.parse_monitor_message(frames)
+                                         ["event"]).name)
+        finally:
+            monitor.close(linger=0)
+            ctx.term()
+        return seen
+    assert asyncio.run(scenario()) == ["LISTENING", "CLOSED", "MONITOR_STOPPED"]
