@@ -36,6 +36,7 @@ from typing import Any, Dict, List, Optional
 
 from .constants import Errno, SocketType
 from .error import ContextTerminated, ZMQError
+from .socket import Socket
 
 __all__ = ["proxy", "proxy_steerable", "device"]
 
@@ -45,6 +46,11 @@ _ZMQ_POLLIN = 1  # zmq.POLLIN, as a plain int
 _REP = int(SocketType.REP)
 _U64 = struct.Struct("=Q")  # libzmq memcpy's the counters: the host's byte order
 _ACTIVE, _PAUSED, _TERMINATED = 0, 1, 2
+# The blocking socket methods, whatever the sockets' class (an asyncio socket's return
+# futures): the proxy runs in its own thread and waits there.
+_recv = Socket.recv
+_send = Socket.send
+_send_multipart = Socket.send_multipart
 #: sockets that never have input: a direction reading from them never moves (libzmq never
 #: sees POLLIN on them)
 _SEND_ONLY = frozenset({int(SocketType.PUSH), int(SocketType.PUB)})
@@ -115,7 +121,7 @@ class _Direction:
                 stats[o] += parts
                 stats[o + 1] += size
             if capture is not None:
-                capture.send_multipart(list(msg), copy=False)
+                _send_multipart(capture, list(msg), copy=False)
             if not xsend(msg):
                 self.pending = msg
                 return moved
@@ -225,14 +231,14 @@ def _steer(control: Any, state: int, stats: Optional[List[int]]) -> int:
         return state
     while True:
         try:
-            command = control.recv(_DONTWAIT)
+            command = _recv(control, _DONTWAIT)
         except ZMQError as exc:
             if exc.errno == Errno.EAGAIN:
                 return state
             raise
         if command == b"STATISTICS":
             values = stats if stats is not None else [0] * 8
-            control.send_multipart([_U64.pack(v & 0xFFFFFFFFFFFFFFFF) for v in values])
+            _send_multipart(control, [_U64.pack(v & 0xFFFFFFFFFFFFFFFF) for v in values])
             continue
         if command == b"PAUSE":
             state = _PAUSED
@@ -241,7 +247,7 @@ def _steer(control: Any, state: int, stats: Optional[List[int]]) -> int:
         elif command == b"TERMINATE":
             state = _TERMINATED
         if control.socket_type == _REP:
-            control.send(b"")  # REP must answer every request
+            _send(control, b"")  # REP must answer every request
         if state == _TERMINATED:
             return state
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, List, Optional
 
 from ..constants import SocketType
-from ..proxy import _BURST, _SEND_ONLY, _check_socket, relay
+from ..proxy import _BURST, _SEND_ONLY, _check_socket, _send_multipart, relay
 
 __all__ = ["monitored_queue"]
 
@@ -52,13 +52,13 @@ class _QueueDirection:
         if dst.commands:
             dst.process_commands()
         xsend = dst.xsend
-        mon_send = self.mon.send_multipart
+        mon = self.mon
         moved = False
         msg = self.pending
         if msg is not None:
             if not xsend(msg):
                 return False
-            mon_send(self.pending_copy, copy=False)
+            _send_multipart(mon, self.pending_copy, copy=False)
             self.pending = self.pending_copy = None
             moved = True
         xrecv = src.xrecv
@@ -76,7 +76,7 @@ class _QueueDirection:
                 self.pending = msg
                 self.pending_copy = copy
                 return moved
-            mon_send(copy, copy=False)
+            _send_multipart(mon, copy, copy=False)
             moved = True
         return moved
 

@@ -258,3 +258,42 @@ def test_steered_over_tcp_from_libzmq(zctx: Any) -> None:
             sock.close(linger=0)
         term_in_time(ctx)
         proxy.join()
+
+
+def test_asyncio_sockets_can_be_proxied_from_a_thread() -> None:
+    """Sockets of an asyncio context (their methods return futures) work in
+    proxy_steerable, which runs them blocking in its own thread, control and capture
+    included."""
+    import puremq.asyncio as zasync
+    ctx = zasync.Context()
+    name = uuid.uuid4().hex
+    socks = {}
+    for role, kind in (("front", puremq.PULL), ("back", puremq.PUSH),
+                       ("capture", puremq.PUSH), ("control", puremq.REP)):
+        socks[role] = ctx.socket(kind)
+        socks[role].bind(f"inproc://{name}-{role}")
+
+    def run() -> Any:
+        return puremq.proxy_steerable(socks["front"], socks["back"], socks["capture"],
+                                      socks["control"])
+    proxy = Background(run, owned=list(socks.values()), linger=1000)
+    peers = {}
+    for role, kind in (("front", puremq.PUSH), ("back", puremq.PULL),
+                       ("capture", puremq.PULL), ("control", puremq.REQ)):
+        # blocking peers: plain sockets of the same context (the class is per socket)
+        peers[role] = puremq.Socket(ctx, kind)
+        peers[role].rcvtimeo = int(WAIT_S * 1000)
+        peers[role].connect(f"inproc://{name}-{role}")
+    try:
+        peers["front"].send_multipart([b"a", b"b"])
+        assert peers["back"].recv_multipart() == [b"a", b"b"]
+        assert peers["capture"].recv_multipart() == [b"a", b"b"]
+        peers["control"].send(b"STATISTICS")
+        assert len(peers["control"].recv_multipart()) == 8
+        peers["control"].send(b"TERMINATE")
+        assert peers["control"].recv_multipart() == [b""]
+        assert proxy.join().result == 0
+    finally:
+        for sock in peers.values():
+            sock.close(linger=0)
+        term_in_time(ctx)
