@@ -3,8 +3,9 @@
 A Frame is what ``recv(copy=False)`` returns and what ``send`` accepts: one message part
 with the buffer interface.  On Python 3.12+ a Frame exports the very buffer the engine
 received (``__buffer__``, PEP 688), so ``numpy.frombuffer(frame)`` costs nothing.  Before
-3.12 a pure-Python class cannot export a buffer, so there Frame is a ``bytes`` subclass:
-the same API, at the price of one copy when it is made.
+3.12 a pure-Python class cannot export a buffer, so there Frame is a ``bytearray``
+subclass, and the engine receives large bodies straight into Frames (``RECEIVE_BODY_TYPE``)
+so that there too ``recv(copy=False)`` of a large message copies nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from .constants import MessageOption
 from .error import NotDone, ZMQError
 from .constants import Errno
 
-__all__ = ["Frame", "Message", "MessageTracker", "as_send_buffer", "FINISHED_TRACKER"]
+__all__ = ["Frame", "Message", "MessageTracker", "as_send_buffer", "FINISHED_TRACKER",
+           "RECEIVE_BODY_TYPE"]
 
 BUFFER_PROTOCOL_EXPORT = sys.version_info >= (3, 12)
 
@@ -102,8 +104,8 @@ def as_send_buffer(data: Any, copy: bool, copy_threshold: int) -> Any:
     """What goes into a pipe for ``data``: bytes, or a flat memoryview for zero-copy."""
     if type(data) is bytes:
         return data
-    if isinstance(data, Frame):
-        return data.buffer if BUFFER_PROTOCOL_EXPORT else bytes(data)
+    if BUFFER_PROTOCOL_EXPORT and isinstance(data, Frame):
+        return data.buffer
     if isinstance(data, str):
         raise TypeError("unicode not allowed, use send_string")
     try:
@@ -234,19 +236,26 @@ if BUFFER_PROTOCOL_EXPORT:
 
 else:
 
-    class Frame(_FrameMixin, bytes):  # type: ignore[no-redef]
-        """A message part (a bytes subclass before Python 3.12: one copy when made)."""
+    class Frame(_FrameMixin, bytearray):  # type: ignore[no-redef]
+        """A message part: a bytearray subclass before Python 3.12.
 
-        def __new__(cls, data: Any = b"", track: bool = False, copy: Optional[bool] = None,
-                    copy_threshold: Optional[int] = None) -> "Frame":
+        A pure-Python class cannot export a buffer before PEP 688, so Frame *is* its buffer
+        here.  A large body is received straight into a Frame (the engine's ``body_type``),
+        so ``recv(copy=False)`` hands out the received bytes themselves; a small one, which
+        the decoder slices out of a read chunk, is copied once into its Frame.
+        """
+
+        def __init__(self, data: Any = b"", track: bool = False, copy: Optional[bool] = None,
+                     copy_threshold: Optional[int] = None) -> None:
             if data is None:
                 data = b""
-            if isinstance(data, str):
+            elif isinstance(data, str):
                 raise TypeError("Str objects not allowed. Only: bytes, buffer interfaces.")
-            self = bytes.__new__(cls, data)
+            elif isinstance(data, int):
+                raise TypeError("Frame data must have the buffer interface, not int")
+            bytearray.__init__(self, data)
             if track:
                 self.tracker = FINISHED_TRACKER
-            return self
 
         # defaults live on the class: a received frame sets only what differs
         more = False
@@ -255,19 +264,26 @@ else:
         routing_id = None
         group = None
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            pass
+        __hash__ = None  # type: ignore[assignment]
 
         @property
         def buffer(self) -> memoryview:
-            return memoryview(self)
+            return memoryview(self).toreadonly()
 
         @property
-        def bytes(self) -> bytes:  # type: ignore[override]
-            return bytes.__bytes__(self) if hasattr(bytes, "__bytes__") else bytes(self)
+        def bytes(self) -> bytes:
+            return bytes(memoryview(self))
+
+        def __str__(self) -> str:
+            return self.bytes.decode("utf8", "replace")
 
         def __repr__(self) -> str:
-            return f"<puremq.Frame({bytes.__repr__(self)[:40]}, {len(self)}B)>"
+            nbytes = len(self)
+            preview = self.bytes[:32]
+            return f"<puremq.Frame({preview!r}{'...' if nbytes > 32 else ''}{nbytes}B)>"
+
+        def __copy__(self) -> "Frame":
+            return self.fast_copy()
 
         def fast_copy(self) -> "Frame":
             twin = Frame(self)
@@ -275,5 +291,15 @@ else:
             twin.properties = self.properties
             return twin
 
+
+def _receive_body(size: int) -> bytearray:
+    """A zero-filled Frame of ``size`` bytes for the decoder to receive a large body into."""
+    body = bytearray.__new__(Frame)
+    bytearray.__init__(body, size)
+    return body
+
+
+#: what the engine receives large bodies into (see SocketEngine.body_type)
+RECEIVE_BODY_TYPE = bytearray if BUFFER_PROTOCOL_EXPORT else _receive_body
 
 Message = Frame

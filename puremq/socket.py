@@ -18,7 +18,7 @@ from typing import Any, Callable, Deque, List, Optional, Sequence, TypeVar, Unio
 
 from .constants import Errno, Flag, PollEvent, SocketOption, SocketType
 from .error import ZMQBindError, ZMQError
-from .frame import FINISHED_TRACKER, Frame, MessageTracker, as_send_buffer
+from .frame import FINISHED_TRACKER, RECEIVE_BODY_TYPE, Frame, MessageTracker, as_send_buffer
 from .constants import COPY_THRESHOLD
 
 __all__ = ["Socket"]
@@ -84,6 +84,7 @@ class Socket:
             ctx_or_socket = Context.instance()
         object.__setattr__(self, "context", ctx_or_socket)
         engine = ctx_or_socket._engine.new_socket(socket_type)
+        engine.body_type = RECEIVE_BODY_TYPE
         object.__setattr__(self, "_engine", engine)
         object.__setattr__(self, "_pattern", engine.pattern)
         object.__setattr__(self, "_options", engine.options)
@@ -413,7 +414,7 @@ class Socket:
         return msg
 
     def _wrap(self, data: Any, more: bool) -> Frame:
-        frame = Frame(data)
+        frame = data if type(data) is Frame else Frame(data)
         frame.more = more
         pipe = self._pattern.fq.last_pipe
         if pipe is not None:

@@ -50,6 +50,10 @@ _SO_PEERCRED = getattr(_socket, "SO_PEERCRED",
                        17 if sys.platform.startswith("linux") else None)
 MonitorHook = Callable[[int, int, str], None]
 
+#: How long a PUB about to drop waits for the I/O thread to let go of the connection (it
+#: may hold the connection's lock while it waits for the GIL this thread holds).
+WRITE_OUT_WAIT = 0.005
+
 
 class SocketEngine:
     def __init__(self, context: "ContextEngine", socket_type: int) -> None:
@@ -66,7 +70,11 @@ class SocketEngine:
         #: the connection this socket's thread reads itself, if any (see recv_waiting)
         self._reader: Any = None
         self.closed = False
+        #: what a large received body is read into (the API makes it a Frame type, so
+        #: that recv(copy=False) hands out that buffer itself)
+        self.body_type: Callable[[int], bytearray] = bytearray
         self.pattern = pattern_class(self.options, self.wake)
+        self.pattern.write_out = self._write_out_pipe
         if hasattr(self.pattern, "kill_pipe"):
             self.pattern.kill_pipe = self._kill_pipe  # type: ignore[attr-defined]
         self._reactor = None
@@ -381,6 +389,15 @@ class SocketEngine:
                 if stream is not None and stream.write_direct() and not pipe.outbound.full():
                     made_room = True
         return made_room
+
+    def _write_out_pipe(self, pipe: Pipe) -> bool:
+        """A pattern is about to drop a message on ``pipe``'s full lane (PUB at SNDHWM):
+        write the lane out now, unless the kernel is known to be full already (then the
+        drop is what libzmq would do too); True if the lane has room now."""
+        stream = getattr(pipe.peer, "current_stream", None)
+        if stream is None or stream.want_write or stream.out_segments:
+            return False
+        return stream.write_direct(WRITE_OUT_WAIT) and not pipe.outbound.full()
 
     def wait_until_writable(self, timeout_ms: int) -> None:
         """Before the first part of a multipart send: wait for room, or EAGAIN."""

@@ -69,7 +69,7 @@ class StreamConnection:
         identity = options[SocketOption.ROUTING_ID] or b""
         self.zmtp = ZmtpConnection(
             type_name, NullMechanism(null_metadata(type_name, identity)),
-            maxmsgsize=options[SocketOption.MAXMSGSIZE])
+            maxmsgsize=options[SocketOption.MAXMSGSIZE], body_type=engine.body_type)
         self.pipe: Optional["Pipe"] = None
         self.handshaken = False
         self.closed = False
@@ -405,10 +405,13 @@ class StreamConnection:
                 return
         self.reactor.schedule_flush(self)
 
-    def write_direct(self) -> bool:
+    def write_direct(self, wait: float = 0.0) -> bool:
         """The owner thread writes what is queued (its send would block otherwise); False
-        if the I/O thread is busy with this connection right now."""
-        if self.broken or not self.io_lock.acquire(False):
+        if the I/O thread is busy with this connection right now (for up to ``wait``
+        seconds: the I/O thread may hold the lock while it waits for the GIL)."""
+        if self.broken:
+            return False
+        if not (self.io_lock.acquire(True, wait) if wait > 0 else self.io_lock.acquire(False)):
             return False
         try:
             self._flush()

@@ -32,6 +32,10 @@ from ..routing.fairqueue import FairQueue
 from ..routing.pipe import Pipe
 
 
+def _no_room(pipe: Pipe) -> bool:
+    return False
+
+
 class SocketPattern:
     """Base of every socket type; subclasses fill in the ``x*`` hooks."""
 
@@ -46,6 +50,10 @@ class SocketPattern:
         self.commands: Deque[Callable[[], None]] = deque()
         self.pipes: List[Pipe] = []
         self.fq = FairQueue()
+        #: called by a pattern that would drop a message on a full outbound lane: the
+        #: engine writes that pipe out in the sending thread (under one GIL the I/O thread
+        #: may not get to run for milliseconds); True if the lane has room now
+        self.write_out: Callable[[Pipe], bool] = _no_room
 
     # -- wiring a pipe (any thread, before the pipe is shared) ---------------------------
     def prepare_pipe(self, pipe: Pipe) -> None:

@@ -108,7 +108,7 @@ class XPub(SocketPattern):
                 return False
         for pipe in targets:
             lane = pipe.outbound
-            if not lane.full():
+            if not lane.full() or self.write_out(pipe):
                 lane.push(frames)
         return True
 
@@ -191,7 +191,7 @@ class XSub(SocketPattern):
             return True
         for pipe in self.pipes:
             lane = pipe.outbound
-            if not pipe.terminated and not lane.full():
+            if not pipe.terminated and (not lane.full() or self.write_out(pipe)):
                 lane.push(frames)
         return True
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .errors import ZMTP_INVALID_METADATA, ZMTP_MALFORMED_COMMAND_UNSPECIFIED, \
     ZMTP_UNEXPECTED_COMMAND, ProtocolError
@@ -92,7 +92,8 @@ class ZmtpConnection:
     """Sans-IO ZMTP 3.1 connection (accepts 3.0 peers)."""
 
     def __init__(self, socket_type: str, mechanism: Mechanism, *, maxmsgsize: int = -1,
-                 handshake_command_limit: int = HANDSHAKE_COMMAND_LIMIT) -> None:
+                 handshake_command_limit: int = HANDSHAKE_COMMAND_LIMIT,
+                 body_type: Callable[[int], bytearray] = bytearray) -> None:
         self.socket_type = socket_type
         self.mechanism = mechanism
         self.maxmsgsize = maxmsgsize
@@ -105,7 +106,8 @@ class ZmtpConnection:
         if 0 <= maxmsgsize < handshake_command_limit:
             # libzmq's decoder applies MAXMSGSIZE to every frame, handshake commands too
             handshake_command_limit = maxmsgsize
-        self._decoder = FrameDecoder(maxmsgsize=-1, max_command_size=handshake_command_limit)
+        self._decoder = FrameDecoder(maxmsgsize=-1, max_command_size=handshake_command_limit,
+                                     body_type=body_type)
         self._decoder.commands_only = True
         self._encoder = FrameEncoder()
         self._encoder.raw(encode_greeting(mechanism.name, mechanism.as_server))

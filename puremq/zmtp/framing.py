@@ -21,7 +21,7 @@ into one buffer and keeps large bodies as separate segments for scatter-gather w
 from __future__ import annotations
 
 from struct import Struct
-from typing import Any, List, Optional, Union
+from typing import Any, Callable, List, Optional, Union
 
 from .errors import (ZMTP_MALFORMED_COMMAND_UNSPECIFIED, ZMTP_UNEXPECTED_COMMAND,
                      ZMTP_UNSPECIFIED, MessageTooLarge, ProtocolError)
@@ -72,11 +72,33 @@ def parse_command(body: Buffer) -> Command:
     return Command(bytes(body[1:1 + name_len]), body[1 + name_len:])
 
 
+#: Zeros appended to a growing body at most this many at a time, so growing a body by n
+#: bytes does not first build n bytes of zeros (a body never holds much more than itself).
+_GROW_STEP = 1 << 20
+
+
+def _grow(body: bytearray, new_size: int) -> None:
+    """Extend ``body`` in place to ``new_size`` bytes (zeros)."""
+    missing = new_size - len(body)
+    if missing <= 0:
+        return
+    step = bytes(min(missing, _GROW_STEP))
+    while missing >= len(step):
+        body += step
+        missing -= len(step)
+    if missing:
+        body += step[:missing]
+
+
 class FrameDecoder:
     """Turns a byte stream into complete messages and commands."""
 
-    def __init__(self, maxmsgsize: int = -1, max_command_size: int = -1) -> None:
+    def __init__(self, maxmsgsize: int = -1, max_command_size: int = -1,
+                 body_type: Callable[[int], bytearray] = bytearray) -> None:
         self.maxmsgsize = maxmsgsize
+        #: makes the buffer of a body received in body mode: ``bytearray`` or a subclass
+        #: of it, so that the API layer can hand that very buffer out as a Frame
+        self.body_type = body_type
         self.max_command_size = max_command_size
         self._tail: bytes = b""
         self._parts: List[Buffer] = []
@@ -118,8 +140,7 @@ class FrameDecoder:
         body = self._body
         assert body is not None, "not in body mode"
         if self._body_filled == len(body):
-            grow = min(self._body_size, 2 * len(body)) - len(body)
-            body += bytes(grow)
+            _grow(body, min(self._body_size, 2 * len(body)))
         base = memoryview(body)
         view = base[self._body_filled:]
         self._exports = [base, view]
@@ -142,7 +163,7 @@ class FrameDecoder:
             self._exports = []
 
     def _enter_body_mode(self, flags: int, size: int, available: Buffer) -> None:
-        body = bytearray(min(size, max(BODY_INITIAL_CHUNK, len(available))))
+        body = self.body_type(min(size, max(BODY_INITIAL_CHUNK, len(available))))
         body[:len(available)] = available
         self._body = body
         self._body_size = size
@@ -158,8 +179,8 @@ class FrameDecoder:
         end_fill = self._body_filled + take
         if end_fill > len(body):
             self._release_exports()
-            body += bytes(min(self._body_size, max(end_fill, 2 * len(body))) - len(body))
-        body[self._body_filled:end_fill] = data[pos:pos + take]
+            _grow(body, min(self._body_size, max(end_fill, 2 * len(body))))
+        body[self._body_filled:end_fill] = memoryview(data)[pos:pos + take]
         self._body_filled = end_fill
         return pos + take
 

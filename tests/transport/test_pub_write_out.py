@@ -1,0 +1,87 @@
+"""PUB at its high-water mark: the sending thread writes a full pipe out before dropping.
+
+libzmq's I/O thread drains a PUB's pipes in parallel with the sender, so a PUB whose
+subscribers keep up loses nothing; under one GIL puremq's I/O thread may not run for
+milliseconds, so the sending thread writes a full pipe out itself (when the kernel has room)
+before it resorts to dropping.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any, Iterator
+
+import pytest
+
+import puremq
+
+from ..hostile._wire import GREETING, RawPeer, command, last_endpoint, ready
+
+zmq = pytest.importorskip("zmq")
+
+WAIT_MS = 10000
+
+
+@pytest.fixture
+def ctx() -> Iterator[Any]:
+    context = puremq.Context()
+    yield context
+    context.destroy(linger=0)
+
+
+@pytest.fixture
+def libzmq_ctx() -> Iterator[Any]:
+    context = zmq.Context()
+    yield context
+    context.destroy(linger=0)
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_pub_does_not_drop_while_the_kernel_takes_the_bytes(ctx: Any, libzmq_ctx: Any,
+                                                             tmp_path: Any,
+                                                             transport: str) -> None:
+    """A PUB SHALL drop a message only when a subscriber's pipe is full and cannot be
+    written out: with a libzmq SUB that keeps up, a burst of 50x SNDHWM arrives whole."""
+    pub = ctx.socket(puremq.PUB)
+    pub.sndhwm = 20
+    endpoint = ("tcp://127.0.0.1:*" if transport == "tcp"
+                else f"ipc://{tmp_path}/{uuid.uuid4().hex[:8]}")
+    pub.bind(endpoint)
+    sub = libzmq_ctx.socket(zmq.SUB)
+    sub.rcvhwm = 0
+    sub.rcvtimeo = WAIT_MS
+    sub.subscribe(b"")
+    sub.connect(pub.last_endpoint)
+    while not sub.poll(10):  # until the subscription has reached the PUB
+        pub.send(b"hello")
+    while sub.poll(100):
+        sub.recv()
+    count = 50 * pub.sndhwm
+    for number in range(count):
+        pub.send(b"%06d" % number + b"." * 100)
+    received = [sub.recv()[:6] for _ in range(count)]
+    assert received == [b"%06d" % number for number in range(count)]
+
+
+def test_pub_never_blocks_on_a_subscriber_that_stopped_reading(ctx: Any) -> None:
+    """A PUB SHALL NOT block: a subscriber that reads nothing costs it dropped messages, not
+    a stalled send, however much is sent."""
+    pub = ctx.socket(puremq.PUB)
+    pub.bind("tcp://127.0.0.1:*")
+    peer = RawPeer.connect(last_endpoint(pub))
+    peer.send(GREETING + ready(b"SUB") + command(b"SUBSCRIBE", b""))
+    peer.expect_ready()
+    sent = threading.Event()
+
+    def publish() -> None:
+        payload = b"x" * 1024
+        for _ in range(40000):  # 40 MiB: far beyond what kernel buffers hold
+            pub.send(payload)
+        sent.set()
+
+    publisher = threading.Thread(target=publish, daemon=True)
+    publisher.start()
+    publisher.join(WAIT_MS / 1000)
+    assert sent.is_set(), "PUB.send blocked on a subscriber that does not read"
+    peer.close()
