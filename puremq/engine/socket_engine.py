@@ -73,6 +73,8 @@ class SocketEngine:
         #: what a large received body is read into (the API makes it a Frame type, so
         #: that recv(copy=False) hands out that buffer itself)
         self.body_type: Callable[[int], bytearray] = bytearray
+        #: when this socket's sending thread last kicked a connection (StreamConnection.kick)
+        self.last_kick = 0.0
         self.pattern = pattern_class(self.options, self.wake)
         self.pattern.write_out = self._write_out_pipe
         if hasattr(self.pattern, "kill_pipe"):

@@ -96,7 +96,6 @@ class StreamConnection:
         #: the owning application thread reads the connection itself (the I/O thread has
         #: dropped its read interest meanwhile)
         self.app_reading = False
-        self._last_direct = 0.0
         self._app_read_at = 0.0
         #: set when an application thread hit a fault; the I/O thread closes soon
         self.broken = False
@@ -390,9 +389,14 @@ class StreamConnection:
         the direct write cannot finish (the kernel buffer is full) is left to the I/O
         thread, which waits for the socket to become writable.
         """
+        # the gap is the socket's, not this connection's: a PUB kicks all its subscribers'
+        # connections per message, and writing each of them directly would make every
+        # message cost a syscall per subscriber (and the time those take would then keep
+        # the gaps long enough for direct writes: a slow mode that sustains itself)
+        engine = self.engine
         now = _monotonic()
-        gap = now - self._last_direct
-        self._last_direct = now
+        gap = now - engine.last_kick
+        engine.last_kick = now
         if (gap >= DIRECT_WRITE_GAP and self.handshaken and not self.closed
                 and not self.broken and not self.out_segments
                 and self.io_lock.acquire(False)):
