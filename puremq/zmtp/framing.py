@@ -20,6 +20,7 @@ into one buffer and keeps large bodies as separate segments for scatter-gather w
 
 from __future__ import annotations
 
+import sys
 from struct import Struct
 from typing import Any, Callable, List, Optional, Union
 
@@ -32,8 +33,10 @@ FLAG_COMMAND = 0x04
 
 #: Incomplete bodies at least this large are received into their own buffer.
 BODY_MODE_THRESHOLD = 1 << 16
-#: First allocation for a body received in body mode; it then doubles as bytes arrive.
-BODY_INITIAL_CHUNK = 1 << 18
+#: First allocation for a body received in body mode (the whole body, if no larger); it
+#: then doubles as bytes arrive, so a peer's claim costs at most this much before it sends
+#: the bytes.  Growing costs a copy of what was received, so a 1 MiB message needs none.
+BODY_INITIAL_CHUNK = 1 << 20
 #: Bodies at least this large are sent as their own segment instead of being copied.
 ZERO_COPY_THRESHOLD = 1 << 14
 MAX_LONG_SIZE = 2**63 - 1
@@ -90,6 +93,12 @@ def _grow(body: bytearray, new_size: int) -> None:
         body += step[:missing]
 
 
+#: CPython's reference counts tell when a body buffer handed out is free again; elsewhere
+#: (PyPy) there is no such count and a new buffer is allocated for every body.
+_getrefcount = getattr(sys, "getrefcount", None) if sys.implementation.name == "cpython" \
+    else None
+
+
 class FrameDecoder:
     """Turns a byte stream into complete messages and commands."""
 
@@ -108,6 +117,8 @@ class FrameDecoder:
         self._body_filled = 0
         self._body_flags = 0
         self._exports: List[memoryview] = []
+        #: the last body handed out, kept to be reused if nobody else holds it (CPython)
+        self._spare: Optional[bytearray] = None
         #: set whenever a Command is decoded; the caller clears it (skips a scan otherwise)
         self.saw_command = False
         #: handshake mode: a message frame is refused on its header (its body is never
@@ -162,8 +173,31 @@ class FrameDecoder:
                 view.release()
             self._exports = []
 
+    def _new_body(self, size: int, available: int) -> bytearray:
+        """The buffer for a body of ``size`` bytes, ``available`` of which are at hand.
+
+        The previous body's buffer is used again if nobody but this decoder holds it any
+        more (CPython only: its reference count says so), with the room it had (memory
+        that bytes which really arrived once needed).  Reuse matters: allocating and
+        freeing a large buffer per message makes the C allocator give the memory back to
+        the kernel and fault it in again, which costs more than the copies of the bytes.
+        """
+        length = min(size, max(BODY_INITIAL_CHUNK, available))
+        spare = self._spare
+        if spare is not None:
+            self._spare = None
+            # 2 = this local and the getrefcount argument: nobody else
+            if _getrefcount(spare) <= 2:
+                length = min(size, max(length, len(spare)))
+                if len(spare) > length:
+                    del spare[length:]
+                else:
+                    _grow(spare, length)
+                return spare
+        return self.body_type(length)
+
     def _enter_body_mode(self, flags: int, size: int, available: Buffer) -> None:
-        body = self.body_type(min(size, max(BODY_INITIAL_CHUNK, len(available))))
+        body = self._new_body(size, len(available))
         body[:len(available)] = available
         self._body = body
         self._body_size = size
@@ -192,6 +226,8 @@ class FrameDecoder:
         self._body = None
         if len(body) != self._body_size:
             del body[self._body_size:]
+        if _getrefcount is not None:
+            self._spare = body
         if flags & FLAG_COMMAND:
             out.append(parse_command(body))
             self.saw_command = True
@@ -277,7 +313,7 @@ class FrameDecoder:
                 stop = start + size
                 if stop > end:
                     if size >= BODY_MODE_THRESHOLD:
-                        self._enter_body_mode(flags, size, data[start:])
+                        self._enter_body_mode(flags, size, memoryview(data)[start:])
                         pos = end
                     break
                 body = data[start:stop]

@@ -394,3 +394,41 @@ def test_fault_mid_message_delivers_earlier_messages_only(feed):
     assert messages_of(items) == [[b"one"], [b"two", b"2"]]
     failure = single_failure(items)
     assert failure.errno == EPROTO and not failure.during_handshake
+
+
+def _large_message(fill: int, size: int = 3 * BODY_MODE_THRESHOLD) -> bytes:
+    return b"\x02" + struct.pack(">Q", size) + bytes([fill]) * size
+
+
+def _decode_in_body_mode(decoder: FrameDecoder, wire: bytes) -> list:
+    """Feed a large frame as an engine does: its first bytes, then the body in place."""
+    items = decoder.decode(wire[:100])
+    assert decoder.in_body_mode and items == []
+    view = decoder.body_buffer()
+    rest = wire[100:]
+    view[:len(rest)] = rest
+    return decoder.body_received(len(rest))
+
+
+def test_a_body_the_application_still_holds_is_never_reused():
+    """A received body buffer SHALL stay the application's while it holds it: the next
+    large body goes elsewhere and leaves its contents intact."""
+    decoder = FrameDecoder()
+    [[first]] = _decode_in_body_mode(decoder, _large_message(0x11))
+    [[second]] = _decode_in_body_mode(decoder, _large_message(0x22))
+    assert first is not second
+    assert first == b"\x11" * len(first) and second == b"\x22" * len(second)
+
+
+@pytest.mark.skipif(platform.python_implementation() != "CPython",
+                    reason="reuse follows CPython's reference counts")
+def test_a_body_nobody_holds_any_more_is_reused_for_the_next():
+    """CPython: a body buffer dropped by everyone else SHALL be reused for the next large
+    body (allocating one per message makes the C allocator fault memory in every time)."""
+    decoder = FrameDecoder()
+    [[first]] = _decode_in_body_mode(decoder, _large_message(0x11))
+    address = id(first)
+    del first
+    [[second]] = _decode_in_body_mode(decoder, _large_message(0x22, 2 * BODY_MODE_THRESHOLD))
+    assert id(second) == address
+    assert second == b"\x22" * (2 * BODY_MODE_THRESHOLD)
