@@ -343,6 +343,7 @@ class FrameDecoder:
 # -- encoding --------------------------------------------------------------------------
 _SHORT_LAST = [bytes((0, n)) for n in range(256)]
 _SHORT_MORE = [bytes((FLAG_MORE, n)) for n in range(256)]
+_LONG_LAST = bytes((FLAG_LONG,))
 
 
 def frame_header(size: int, more: bool = False, command: bool = False) -> bytes:
@@ -404,6 +405,7 @@ class FrameEncoder:
         small = self._small
         popleft = items.popleft
         short_last = _SHORT_LAST
+        pack_size = _U64.pack
         pending = self.pending
         while items and pending < limit:
             frames = popleft()
@@ -414,6 +416,12 @@ class FrameEncoder:
                     small += short_last[size]
                     small += frame
                     pending += size + 2
+                    continue
+                if size < ZERO_COPY_THRESHOLD:
+                    small += _LONG_LAST
+                    small += pack_size(size)
+                    small += frame
+                    pending += size + 9
                     continue
             self.pending = pending
             self.message(frames)
