@@ -607,25 +607,33 @@ def bench_proxy(spec: Dict[str, Any]) -> Dict[str, Any]:
 
 def many_dealers(impl: str, endpoint: str, dealers: int, rounds: int, size: int,
                  timeout_ms: int, conn: Any) -> None:
-    """Connect ``dealers`` DEALERs (each says hello and waits for the echo), then do
-    ``rounds`` rounds of one request per dealer, all sent before any reply is read."""
+    """One DEALER alone does ``SOLO_TRIPS`` pipelined round trips (the baseline); then
+    ``dealers - 1`` more connect (each says hello and waits for the echo) and stay idle
+    while the first does the same round trips again; then ``rounds`` rounds of one request
+    per dealer, all sent before any reply is read."""
     def body() -> None:
         use_impl(impl)
         ctx = new_context()
         ctx.setsockopt(zmq.LINGER, 0)
-        socks = []
+        msg = b"\x00" * size
+        first = new_socket(ctx, zmq.DEALER, timeout_ms)
+        first.connect(endpoint)
+        first.send(b"hello")
+        first.recv()
+        solo_alone = _solo_round_trips(first, msg)
+        socks = [first]
         rss_before = rss_bytes()
         start = time.perf_counter()
-        for _ in range(dealers):
+        for _ in range(dealers - 1):
             sock = new_socket(ctx, zmq.DEALER, timeout_ms)
             sock.connect(endpoint)
             sock.send(b"hello")
             socks.append(sock)
-        for sock in socks:
+        for sock in socks[1:]:
             sock.recv()
         connect_seconds = time.perf_counter() - start
         rss_after = rss_bytes()
-        msg = b"\x00" * size
+        solo_idle = _solo_round_trips(first, msg)
         start = time.perf_counter()
         for _ in range(rounds):
             for sock in socks:
@@ -633,11 +641,27 @@ def many_dealers(impl: str, endpoint: str, dealers: int, rounds: int, size: int,
             for sock in socks:
                 sock.recv()
         rtt_seconds = time.perf_counter() - start
-        conn.send(("result", connect_seconds, (rss_after - rss_before) / dealers,
-                   rtt_seconds))
+        conn.send(("result", connect_seconds, (rss_after - rss_before) / (dealers - 1),
+                   rtt_seconds, solo_alone, solo_idle))
         conn.poll(timeout_ms / 1000.0)
         close_all(ctx, *socks)
     child_guard(conn, body)
+
+
+#: round trips of the one active DEALER, alone and with the idle ones attached
+SOLO_TRIPS = 20000
+SOLO_WINDOW = 100
+
+
+def _solo_round_trips(sock: Any, msg: bytes) -> float:
+    """Round trips per second of one DEALER, ``SOLO_WINDOW`` requests in flight."""
+    start = time.perf_counter()
+    for _ in range(SOLO_TRIPS // SOLO_WINDOW):
+        for _ in range(SOLO_WINDOW):
+            sock.send(msg)
+        for _ in range(SOLO_WINDOW):
+            sock.recv()
+    return SOLO_TRIPS / (time.perf_counter() - start)
 
 
 def bench_many(spec: Dict[str, Any]) -> Dict[str, Any]:
@@ -656,25 +680,29 @@ def bench_many(spec: Dict[str, Any]) -> Dict[str, Any]:
     proc.start()
     try:
         recv, send = router.recv_multipart, router.send_multipart
-        total = dealers * (rounds + 1)
+        total = dealers * (rounds + 1) + 2 * SOLO_TRIPS
         handled = 0
         rss_router = 0
         try:
             for handled in range(total):
                 send(recv())
-                if handled == dealers - 1:
+                if handled == SOLO_TRIPS:
+                    rss_before = rss_bytes()  # one peer attached
+                elif handled == SOLO_TRIPS + dealers - 1:
                     rss_router = rss_bytes()
         except zmq.Again:
             extra = f"; dealers said {parent_conn.recv()!r}" if parent_conn.poll(0) else ""
             raise BenchTimeout(f"router handled {handled}/{total} messages{extra}") from None
-        _, connect_seconds, dealer_rss, rtt_seconds = wait_for(
+        _, connect_seconds, dealer_rss, rtt_seconds, solo_alone, solo_idle = wait_for(
             parent_conn, timeout_ms / 1000.0, "result")
         parent_conn.send("done")
         report({"ok": True, "count": rounds * dealers, "notes": notes, "metrics": {
             "connect_s": connect_seconds,
-            "router_rss_per_conn": (rss_router - rss_before) / dealers,
+            "router_rss_per_conn": (rss_router - rss_before) / (dealers - 1),
             "dealer_rss_per_conn": dealer_rss,
-            "rtt_msgs": rounds * dealers / rtt_seconds}})
+            "rtt_msgs": rounds * dealers / rtt_seconds,
+            "solo_alone": solo_alone, "solo_idle": solo_idle,
+            "idle_ratio": solo_idle / solo_alone}})
     finally:
         reap([proc], 10, notes)
     close_all(ctx, router)
@@ -1109,7 +1137,9 @@ def cell(row: Row, impl: str) -> str:
                 f"{med('delivered_mean') * 100:.0f}%, min {med('delivered_min') * 100:.0f}%)")
     return (f"{prefix}{fmt_rate(med('rtt_msgs'))} round trips/s; connect all "
             f"{med('connect_s'):.2f} s; RSS/conn router {med('router_rss_per_conn') / KiB:.1f} "
-            f"KiB, dealer {med('dealer_rss_per_conn') / KiB:.1f} KiB")
+            f"KiB, dealer {med('dealer_rss_per_conn') / KiB:.1f} KiB; one DEALER "
+            f"{fmt_rate(med('solo_idle'))} round trips/s with the others idle, "
+            f"{med('idle_ratio'):.2f}x of {fmt_rate(med('solo_alone'))} alone")
 
 
 def raw_reference(rows: List[Row], row: Row) -> Optional[Tuple[str, float]]:
