@@ -37,6 +37,7 @@ from ..zmtp.connection import HandshakeComplete
 from .endpoints import Dialer, Listener
 from .inproc import InprocLink
 from .signaler import Signaler
+from .stream import APP_READ_RECLAIM, APP_READ_RECLAIM_SHARED
 
 if TYPE_CHECKING:
     from .context_engine import ContextEngine
@@ -69,6 +70,8 @@ class SocketEngine:
         self._wake_lock = threading.Lock()
         #: the connection this socket's thread reads itself, if any (see recv_waiting)
         self._reader: Any = None
+        #: the pipe of the last message when recv last had to wait (see recv_waiting)
+        self._last_wait_pipe: Any = None
         self.closed = False
         #: what a large received body is read into (the API makes it a Frame type, so
         #: that recv(copy=False) hands out that buffer itself)
@@ -427,6 +430,12 @@ class SocketEngine:
         pattern = self.pattern
         deadline = self._deadline(timeout_ms)
         read_nothing = False
+        # Of several peers, the one the last two waits found the last message came from is
+        # read by this thread too (one DEALER busy among idle ones); traffic that alternates
+        # between peers stays with the I/O thread, which serves them all.
+        last_pipe = pattern.fq.last_pipe
+        streak_pipe = last_pipe if last_pipe is self._last_wait_pipe else None
+        self._last_wait_pipe = last_pipe
         while True:
             self._arm()
             pattern.process_commands()
@@ -434,7 +443,11 @@ class SocketEngine:
             msg = pattern.xrecv()
             if msg is not None:
                 return msg
-            stream = self._sole_stream()
+            stream, reclaim_after = self._sole_stream(), APP_READ_RECLAIM
+            if stream is None and streak_pipe is not None and streak_pipe.attached \
+                    and not streak_pipe.terminated and len(pattern.pipes) > 1:
+                stream = getattr(streak_pipe.peer, "current_stream", None)
+                reclaim_after = APP_READ_RECLAIM_SHARED
             reader = self._reader
             if reader is not None and stream is not reader:
                 # another peer arrived (or this one left): reading goes back to the I/O
@@ -445,7 +458,7 @@ class SocketEngine:
             if stream is not None and not read_nothing:
                 self._reader = stream
                 self.armed = False  # awake already: what we deliver need not wake us
-                if not stream.app_read():
+                if not stream.app_read(reclaim_after):
                     read_nothing = True
                 continue  # look again (re-armed) before waiting
             if timeout_ms == 0:

@@ -50,6 +50,9 @@ DIRECT_WRITE_GAP = 50e-6
 #: An owner thread that reads its connection itself gives reading back to the I/O thread
 #: after this long without reading (seconds).
 APP_READ_RECLAIM = 0.02
+#: The same for one of several peers: the others' messages keep the owner busy without
+#: reading this one, so it must not wait long for the I/O thread to read it again.
+APP_READ_RECLAIM_SHARED = 0.002
 
 _monotonic = time.monotonic
 
@@ -88,6 +91,7 @@ class StreamConnection:
         self._linger_timer: Optional[Timer] = None
         self.last_rx = 0.0
         self.track_rx = False
+        self._reclaim_after = APP_READ_RECLAIM
         #: Serialises everything that touches the OS socket and the ZMTP state: the I/O
         #: thread holds it in every handler; an application thread holds it while it
         #: writes or reads the connection itself (kick, app_read).  Re-entrant because
@@ -423,22 +427,24 @@ class StreamConnection:
             self.io_lock.release()
         return True
 
-    def app_read(self) -> bool:
+    def app_read(self, reclaim_after: float = APP_READ_RECLAIM) -> bool:
         """The owning thread, about to wait for a message, reads the connection itself.
 
         Takes over reading from the I/O thread (whose read interest is dropped until
-        :meth:`end_app_read`) and reads whatever the kernel holds; True if anything at all
-        was read (messages may now be in the pipe), False if the caller should wait for
-        the socket to become readable.
+        :meth:`end_app_read`, or until the owner has not read for ``reclaim_after``
+        seconds) and reads whatever the kernel holds; True if anything at all was read
+        (messages may now be in the pipe), False if the caller should wait for the socket
+        to become readable.
         """
         with self.io_lock:
             if self.closed or self.broken or not self.handshaken or self.read_paused:
                 return False
             self._app_read_at = _monotonic()
+            self._reclaim_after = reclaim_after
             if not self.app_reading:
                 self.app_reading = True
                 self._update_interest()
-                self.reactor.call_later(APP_READ_RECLAIM, self._reclaim_reading)
+                self.reactor.call_later(reclaim_after, self._reclaim_reading)
             return self._read_available()
 
     def _reclaim_reading(self) -> None:
@@ -448,8 +454,8 @@ class StreamConnection:
             if not self.app_reading or self.closed:
                 return
             idle = _monotonic() - self._app_read_at
-            if idle < APP_READ_RECLAIM:
-                self.reactor.call_later(APP_READ_RECLAIM - idle, self._reclaim_reading)
+            if idle < self._reclaim_after:
+                self.reactor.call_later(self._reclaim_after - idle, self._reclaim_reading)
                 return
             self.app_reading = False
             self._update_interest()
