@@ -22,6 +22,8 @@ from ..routing.pipe import Pipe
 from ..routing.trie import RadixTrie
 from .base import SocketPattern, send_subscription
 
+_XPUB_NODROP = int(SocketOption.XPUB_NODROP)
+
 
 def _as_bytes(frame: Any) -> bytes:
     return frame if type(frame) is bytes else bytes(frame)
@@ -101,15 +103,24 @@ class XPub(SocketPattern):
             targets = set()
             for pipes in matches:
                 targets |= pipes
-        if self.options[SocketOption.XPUB_NODROP]:
+        if self.options.values[_XPUB_NODROP]:
             blocked = [p for p in targets if p.outbound.full() and not p.terminated]
             if blocked:
                 self._blocked = blocked
                 return False
+        # Lane.full() and Lane.push() inlined: this loop runs once per subscriber and message
         for pipe in targets:
             lane = pipe.outbound
-            if not lane.full() or self.write_out(pipe):
-                lane.push(frames)
+            items = lane.items
+            hwm = lane.hwm
+            if hwm and len(items) >= hwm and not self.write_out(pipe):
+                continue  # dropped at SNDHWM, as libzmq drops
+            if lane.conflate:
+                items.clear()
+            items.append(frames)
+            if not lane.signaled:
+                lane.signaled = True
+                lane.on_items()
         return True
 
     def xhas_out(self) -> bool:
