@@ -94,8 +94,11 @@ def _grow(body: bytearray, new_size: int) -> None:
 
 
 #: CPython's reference counts tell when a body buffer handed out is free again; elsewhere
-#: (PyPy) there is no such count and a new buffer is allocated for every body.
-_getrefcount = getattr(sys, "getrefcount", None) if sys.implementation.name == "cpython" \
+#: (PyPy) there is no such count, and without the GIL (free-threaded builds) another
+#: thread could take a reference between the check and the reuse, so there a new buffer
+#: is allocated for every body.
+_getrefcount = getattr(sys, "getrefcount", None) \
+    if sys.implementation.name == "cpython" and getattr(sys, "_is_gil_enabled", lambda: True)() \
     else None
 
 
