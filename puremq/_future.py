@@ -563,7 +563,15 @@ class _AsyncSocket(_SyncSocket):
             self._serve_polls()
 
     def _serve_recv(self) -> bool:
-        ops = self._recv_ops
+        return self._serve(self._recv_ops, self._can_recv, True)
+
+    def _serve_send(self) -> bool:
+        return self._serve(self._send_ops, self._can_send, False)
+
+    def _serve(self, ops: Any, ready: Callable[[], bool], recording: bool) -> bool:
+        """Complete the queued operations in order while the socket can do them; True if
+        any future was settled.  A receive's ``take`` returns (result, record) and the
+        record goes on the future (what a cancelled receive gives back)."""
         served = False
         while ops:
             op = ops[0]
@@ -571,10 +579,10 @@ class _AsyncSocket(_SyncSocket):
             if future.done():
                 ops.popleft()
                 continue
-            if not self._can_recv():
+            if not ready():
                 break
             try:
-                result, record = op.take(self, *op.args)
+                result = op.take(self, *op.args)
             except Again:
                 break
             except Exception as exc:  # noqa: BLE001 - the caller's error, in its future
@@ -585,34 +593,8 @@ class _AsyncSocket(_SyncSocket):
                 continue
             ops.popleft()
             _cancel_timer(op)
-            future._record = record
-            future.set_result(result)
-            served = True
-        return served
-
-    def _serve_send(self) -> bool:
-        ops = self._send_ops
-        served = False
-        while ops:
-            op = ops[0]
-            future = op.future
-            if future.done():
-                ops.popleft()
-                continue
-            if not self._can_send():
-                break
-            try:
-                result = op.take(self, *op.args)
-            except Again:
-                break
-            except Exception as exc:  # noqa: BLE001
-                ops.popleft()
-                _cancel_timer(op)
-                future.set_exception(exc)
-                served = True
-                continue
-            ops.popleft()
-            _cancel_timer(op)
+            if recording:
+                result, future._record = result
             future.set_result(result)
             served = True
         return served
