@@ -24,7 +24,7 @@ import struct
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from ..constants import Errno, Event, PollEvent, SocketOption, SocketType
 from ..error import Again, ContextTerminated, ZMQError
@@ -51,8 +51,8 @@ _SO_PEERCRED = getattr(_socket, "SO_PEERCRED",
                        17 if sys.platform.startswith("linux") else None)
 MonitorHook = Callable[[int, int, str], None]
 
-#: How long a PUB about to drop waits for the I/O thread to let go of the connection (it
-#: may hold the connection's lock while it waits for the GIL this thread holds).
+#: How long a sender with a full pipe waits for the I/O thread to let go of the connection
+#: (it may hold the connection's lock while it waits for the GIL this thread holds).
 WRITE_OUT_WAIT = 0.005
 
 
@@ -389,16 +389,14 @@ class SocketEngine:
         now has room."""
         made_room = False
         for pipe in self.pattern.pipes:
-            if pipe.outbound.full():
-                stream = getattr(pipe.peer, "current_stream", None)
-                if stream is not None and stream.write_direct() and not pipe.outbound.full():
-                    made_room = True
+            if pipe.outbound.full() and self._write_out_pipe(pipe):
+                made_room = True
         return made_room
 
     def _write_out_pipe(self, pipe: Pipe) -> bool:
-        """A pattern is about to drop a message on ``pipe``'s full lane (PUB at SNDHWM):
-        write the lane out now, unless the kernel is known to be full already (then the
-        drop is what libzmq would do too); True if the lane has room now."""
+        """``pipe``'s outbound lane is full and this thread would block or drop (PUB at
+        SNDHWM): write the lane out now, unless the kernel is known to be full already
+        (then only the peer reading makes room); True if the lane has room now."""
         stream = getattr(pipe.peer, "current_stream", None)
         if stream is None or stream.want_write or stream.out_segments:
             return False
@@ -443,11 +441,7 @@ class SocketEngine:
             msg = pattern.xrecv()
             if msg is not None:
                 return msg
-            stream, reclaim_after = self._sole_stream(), APP_READ_RECLAIM
-            if stream is None and streak_pipe is not None and streak_pipe.attached \
-                    and not streak_pipe.terminated and len(pattern.pipes) > 1:
-                stream = getattr(streak_pipe.peer, "current_stream", None)
-                reclaim_after = APP_READ_RECLAIM_SHARED
+            stream, reclaim_after = self._stream_to_read(streak_pipe)
             reader = self._reader
             if reader is not None and stream is not reader:
                 # another peer arrived (or this one left): reading goes back to the I/O
@@ -476,12 +470,16 @@ class SocketEngine:
             self._reader = None
             reader.end_app_read()
 
-    def _sole_stream(self) -> Any:
-        """The tcp/ipc connection behind this socket's only pipe, if that is what it has."""
+    def _stream_to_read(self, streak_pipe: Optional[Pipe]) -> Tuple[Any, float]:
+        """The tcp/ipc connection this thread should read itself while it waits, and how
+        long it may leave it unread before the I/O thread takes it back: the one behind
+        the only pipe, or, among several, the one behind ``streak_pipe`` (the busy peer)."""
         pipes = self.pattern.pipes
-        if len(pipes) != 1:
-            return None
-        return getattr(pipes[0].peer, "current_stream", None)
+        if len(pipes) == 1:
+            return getattr(pipes[0].peer, "current_stream", None), APP_READ_RECLAIM
+        if streak_pipe is not None and streak_pipe.attached and not streak_pipe.terminated:
+            return getattr(streak_pipe.peer, "current_stream", None), APP_READ_RECLAIM_SHARED
+        return None, APP_READ_RECLAIM
 
     def _wait_for(self, fd: int, deadline: Optional[float]) -> bool:
         """Wait for a wake-up or for ``fd`` to become readable; False past the deadline."""
