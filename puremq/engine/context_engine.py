@@ -64,9 +64,12 @@ class ContextEngine:
 
     def term(self, timeout: Optional[float] = None) -> bool:
         """Terminate; True when everything finished within ``timeout`` (None = wait)."""
-        self.terminated = True
         with self._cond:
             sockets = list(self._sockets)
+        for engine in sockets:
+            # bytes read but not parsed yet are not handed out once terminated (ETERM)
+            engine.inbox.drop()
+        self.terminated = True
         for engine in sockets:
             engine.force_wake()
         with self._cond:

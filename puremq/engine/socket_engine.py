@@ -34,6 +34,7 @@ from ..routing.pipe import Lane, Pipe
 from ..transport import endpoint as ep
 from ..transport.sockets import listen_ipc, listen_tcp
 from ..zmtp.connection import HandshakeComplete
+from ..zmtp.inbox import PlainInbox
 from .endpoints import Dialer, Listener
 from .inproc import InprocLink
 from .signaler import Signaler
@@ -72,6 +73,9 @@ class SocketEngine:
         self._reader: Any = None
         #: the pipe of the last message when recv last had to wait (see recv_waiting)
         self._last_wait_pipe: Any = None
+        #: bytes read from the sole peer, not decoded yet: Socket.recv takes plain messages
+        #: straight out of them (zmtp.inbox); owner thread only
+        self.inbox = PlainInbox()
         self.closed = False
         #: what a large received body is read into (the API makes it a Frame type, so
         #: that recv(copy=False) hands out that buffer itself)
@@ -283,6 +287,7 @@ class SocketEngine:
     def unbind(self, addr: Any) -> None:
         self._check_open()
         text = ep.parse(addr).text
+        self.return_inbox()
         listeners = self._entries_for(text, (Listener, tuple))
         if not listeners:
             raise ZMQError(_errno.ENOENT, f"No such file or directory (addr={text!r})")
@@ -291,6 +296,7 @@ class SocketEngine:
     def disconnect(self, addr: Any) -> None:
         self._check_open()
         text = ep.parse(addr).text
+        self.return_inbox()
         dialers = self._entries_for(text, (Dialer, InprocLink))
         if not dialers:
             raise ZMQError(_errno.ENOENT, f"No such file or directory (addr={text!r})")
@@ -428,6 +434,12 @@ class SocketEngine:
         pattern = self.pattern
         deadline = self._deadline(timeout_ms)
         read_nothing = False
+        inbox = self.inbox
+        if inbox.data is not None:
+            frame = inbox.next_frame()
+            if frame is not None:
+                return [frame]
+            self.return_inbox()
         # Of several peers, the one the last two waits found the last message came from is
         # read by this thread too (one DEALER busy among idle ones); traffic that alternates
         # between peers stays with the I/O thread, which serves them all.
@@ -452,8 +464,14 @@ class SocketEngine:
             if stream is not None and not read_nothing:
                 self._reader = stream
                 self.armed = False  # awake already: what we deliver need not wake us
-                if not stream.app_read(reclaim_after):
+                if not stream.app_read(reclaim_after, self._inbox_for(stream)):
                     read_nothing = True
+                elif inbox.data is not None:
+                    frame = inbox.next_frame()
+                    if frame is not None:
+                        pattern.fq.last_pipe = pattern.pipes[0]
+                        return [frame]
+                    self.return_inbox()
                 continue  # look again (re-armed) before waiting
             if timeout_ms == 0:
                 raise Again()
@@ -463,8 +481,29 @@ class SocketEngine:
             if not waited:
                 raise Again()
 
+    def _inbox_for(self, stream: "StreamConnection") -> Optional[PlainInbox]:
+        """The inbox, if plain messages from ``stream`` may be parsed out of its bytes:
+        the socket's only peer, messages handed out as they come, no size limit."""
+        pattern = self.pattern
+        if (pattern.plain_receive and len(pattern.pipes) == 1
+                and self.options[SocketOption.MAXMSGSIZE] < 0
+                and not pattern.pipes[0].inbound.conflate):
+            return self.inbox
+        return None
+
+    def return_inbox(self) -> None:
+        """Give the bytes the inbox still holds back to their connection's decoder, which
+        queues what they hold in the pipe (owner thread: before anything else looks at
+        the pipe, and before the I/O thread may read the connection again)."""
+        inbox = self.inbox
+        source = inbox.source
+        rest = inbox.rest()
+        if source is not None:
+            source.take_back(rest)
+
     def release_reader(self) -> None:
         """Hand reading back to the I/O thread (owner thread)."""
+        self.return_inbox()
         reader = self._reader
         if reader is not None:
             self._reader = None
@@ -497,6 +536,8 @@ class SocketEngine:
         """EVENTS: what the socket can do now; arms the fd for the next change."""
         if self._reader is not None:
             self.release_reader()  # whoever polls waits on the fd: the I/O thread must read
+        else:
+            self.return_inbox()
         self._arm()
         pattern = self.pattern
         pattern.process_commands()
@@ -526,6 +567,7 @@ class SocketEngine:
             linger = self.options[SocketOption.LINGER]
         self.closed = True
         self.armed = False
+        self.inbox.drop()
         self.release_reader()
         self.pattern.process_commands()
         self.context.inproc.unbind_all(self)

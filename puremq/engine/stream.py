@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, List, Optional
 from ..constants import Event, SocketOption
 from ..zmtp.connection import (ConnectionFailed, HandshakeComplete, PingReceived,
                                ZmtpConnection, null_metadata)
+from ..zmtp.inbox import PlainInbox
 from ..zmtp.mechanisms.null import NullMechanism
 from .reactor import READ, WRITE, Reactor, Timer
 
@@ -101,6 +102,9 @@ class StreamConnection:
         #: dropped its read interest meanwhile)
         self.app_reading = False
         self._app_read_at = 0.0
+        #: the owner holds bytes read from here but not yet decoded (zmtp.inbox): nobody
+        #: else may read this connection until it gives them back (take_back)
+        self.inbox_held = False
         #: set when an application thread hit a fault; the I/O thread closes soon
         self.broken = False
 
@@ -427,14 +431,18 @@ class StreamConnection:
             self.io_lock.release()
         return True
 
-    def app_read(self, reclaim_after: float = APP_READ_RECLAIM) -> bool:
+    def app_read(self, reclaim_after: float = APP_READ_RECLAIM,
+                 inbox: Optional[PlainInbox] = None) -> bool:
         """The owning thread, about to wait for a message, reads the connection itself.
 
         Takes over reading from the I/O thread (whose read interest is dropped until
         :meth:`end_app_read`, or until the owner has not read for ``reclaim_after``
         seconds) and reads whatever the kernel holds; True if anything at all was read
-        (messages may now be in the pipe), False if the caller should wait for the socket
-        to become readable.
+        (messages may now be in the pipe, or bytes in ``inbox``), False if the caller
+        should wait for the socket to become readable.
+
+        With an ``inbox`` (empty), one read at a message boundary goes into it undecoded;
+        the owner parses plain messages out of it and gives the rest back (take_back).
         """
         with self.io_lock:
             if self.closed or self.broken or not self.handshaken or self.read_paused:
@@ -445,7 +453,56 @@ class StreamConnection:
                 self.app_reading = True
                 self._update_interest()
                 self.reactor.call_later(reclaim_after, self._reclaim_reading)
+            pipe = self.pipe
+            if inbox is not None and pipe is not None and not pipe.inbound.items:
+                # (with messages queued, which the I/O thread may have delivered just
+                # before this thread took over, the inbox would jump the queue)
+                held = self.zmtp.take_unparsed()
+                if held is not None:
+                    return self._read_into_inbox(inbox, held)
             return self._read_available()
+
+    def _read_into_inbox(self, inbox: PlainInbox, held: bytes) -> bool:
+        """One read into the inbox, after ``held`` (the start of a frame the decoder had)."""
+        try:
+            data = self.sock.recv(READ_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            data = None
+        except OSError as exc:
+            self.zmtp.receive_data(held)
+            self._peer_closed(exc)
+            return True
+        if not data:
+            self.zmtp.receive_data(held)  # back where it was: nothing can come of it
+            if data is None:
+                return False
+            self._peer_closed()
+            return True
+        if held:
+            data = held + data
+        if self.track_rx:
+            self.last_rx = _monotonic()
+        inbox.fill(data, self)
+        self.inbox_held = True
+        return True
+
+    def take_back(self, rest: bytes) -> None:
+        """The owner gives back what it did not parse out of its inbox: decoded and
+        delivered now, as if just read (commands answered, messages queued in order)."""
+        with self.io_lock:
+            self.inbox_held = False
+            if not rest or self.closed:
+                return
+            zmtp = self.zmtp
+            items = zmtp.receive_data(rest)
+            if items:
+                if zmtp.had_events:
+                    zmtp.had_events = False
+                    self._deliver_mixed(items)
+                else:
+                    self._deliver(items)
+            if not self.closed and not self.broken and zmtp.pending_output:
+                self._flush()
 
     def _reclaim_reading(self) -> None:
         """I/O thread: take reading back from an owner that stopped reading a while ago
@@ -453,7 +510,9 @@ class StreamConnection:
         with self.io_lock:
             if not self.app_reading or self.closed:
                 return
-            idle = _monotonic() - self._app_read_at
+            # bytes the owner holds come before anything read now: like messages queued
+            # at the high-water mark, they wait for the owner
+            idle = 0.0 if self.inbox_held else _monotonic() - self._app_read_at
             if idle < self._reclaim_after:
                 self.reactor.call_later(self._reclaim_after - idle, self._reclaim_reading)
                 return

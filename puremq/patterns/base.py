@@ -43,6 +43,10 @@ class SocketPattern:
     type_name = ""
     #: subscriptions and other pattern-level commands travel as ``[b"\x01topic"]`` messages
     sends_subscriptions = False
+    #: xrecv hands out messages exactly as the peer's connection delivered them, in order
+    #: and unfiltered (PULL, DEALER, PAIR): the socket may then parse them straight out
+    #: of the bytes read (zmtp.inbox) instead of through the pipe
+    plain_receive = False
 
     def __init__(self, options: Options, wake: Callable[[], None]) -> None:
         self.options = options

@@ -12,6 +12,7 @@ from .base import SocketPattern
 
 class Dealer(SocketPattern):
     type_name = "DEALER"
+    plain_receive = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

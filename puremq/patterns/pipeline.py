@@ -33,6 +33,7 @@ class Push(SocketPattern):
 
 class Pull(SocketPattern):
     type_name = "PULL"
+    plain_receive = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -157,6 +157,14 @@ class ZmtpConnection:
             out += self.receive_data(b"")  # traffic that followed in the same read
         return out
 
+    def take_unparsed(self) -> Optional[bytes]:
+        """Exchanging messages and between two of them: the bytes held of a frame begun
+        (b"" if none), no longer held; the I/O layer then parses the stream on from there
+        itself (zmtp.inbox) and feeds back what it leaves.  None otherwise."""
+        if self.state is not State.ACTIVE:
+            return None
+        return self._decoder.take_tail()
+
     def body_buffer(self) -> Optional[memoryview]:
         """Where the I/O layer may ``recv_into`` the large body being received, if any."""
         if self.state is State.ACTIVE and self._decoder.in_body_mode:

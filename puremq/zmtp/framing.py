@@ -130,6 +130,16 @@ class FrameDecoder:
         self.commands_only = False
 
     # -- state inspection -------------------------------------------------------------
+    def take_tail(self) -> Optional[bytes]:
+        """Between messages: hand back the start of a frame held for want of its end (b""
+        if none), so that the caller may parse the stream on from there itself; None
+        (nothing taken) in the middle of a multipart message or a large body."""
+        if self._body is not None or self._parts or self.commands_only:
+            return None
+        tail = self._tail
+        self._tail = b""
+        return tail
+
     @property
     def in_body_mode(self) -> bool:
         return self._body is not None

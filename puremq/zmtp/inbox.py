@@ -1,0 +1,93 @@
+"""Bytes read from a connection, handed out one single-frame message at a time.
+
+Theory of operation
+-------------------
+The usual receive path decodes everything a read returned into message lists and queues
+them in the pipe; the socket then takes them one by one.  For a stream of small single-part
+messages that is most of the receiver's cost: a list and a queue entry per message, and the
+fair queue's bookkeeping, all to hand over one bytes object.
+
+A ``PlainInbox`` skips that when the stream allows it.  The reader (the application thread
+reading its only peer itself) puts a whole read into the inbox while the connection's
+decoder is at a message boundary; ``recv`` then slices each message straight out of it.
+Only the plainest frame is served from here: a final (no MORE flag) message frame, short or
+long, that is complete in the bytes.  At anything else (a command, a multipart message, a
+frame cut by the end of the read, the end itself) the reader gives what is left back to the
+connection's decoder (``rest``), which decodes it as if it had been read just now.  So the
+decoder sees the same stream, in order, with some whole messages taken out of it at frame
+boundaries, which is exactly what it would have queued for the socket.
+
+The inbox is the socket owner's: only its thread reads or changes it.  No size limit is
+checked here; the reader uses the inbox only when MAXMSGSIZE is unlimited.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, Optional
+
+_unpack_u64 = struct.Struct(">Q").unpack_from
+
+#: flags byte of a final message frame, short (one size byte) and long (eight)
+FINAL_SHORT = 0x00
+FINAL_LONG = 0x02
+
+
+class PlainInbox:
+    """Unparsed bytes at a message boundary, and the position of the next frame."""
+
+    __slots__ = ("data", "pos", "end", "source")
+
+    def __init__(self) -> None:
+        #: the bytes of one read, or None when the inbox is empty
+        self.data: Optional[bytes] = None
+        self.pos = 0
+        self.end = 0
+        #: who the bytes came from (the reader's business)
+        self.source: Any = None
+
+    def fill(self, data: bytes, source: Any) -> None:
+        self.data = data
+        self.pos = 0
+        self.end = len(data)
+        self.source = source
+
+    def next_frame(self) -> Optional[bytes]:
+        """The next message if it is a single complete frame, else None (see ``rest``).
+
+        ``Socket.recv`` inlines the short-frame case of this method: keep them alike.
+        """
+        data = self.data
+        if data is None:
+            return None
+        pos = self.pos
+        end = self.end
+        if end - pos < 2:
+            return None
+        flags = data[pos]
+        if flags == FINAL_SHORT:
+            start = pos + 2
+            stop = start + data[pos + 1]
+        elif flags == FINAL_LONG and end - pos >= 9:
+            start = pos + 9
+            stop = start + _unpack_u64(data, pos + 1)[0]
+        else:
+            return None
+        if stop > end:
+            return None
+        self.pos = stop
+        return data[start:stop]
+
+    def rest(self) -> bytes:
+        """Empty the inbox; the bytes not handed out yet (for the decoder)."""
+        data = self.data
+        if data is None:
+            return b""
+        pos = self.pos
+        self.data = None
+        self.source = None
+        return data[pos:] if pos else data
+
+    def drop(self) -> None:
+        """Forget the bytes (the socket is closing, or its context terminating)."""
+        self.data = None

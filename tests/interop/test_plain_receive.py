@@ -1,0 +1,76 @@
+"""A libzmq sender streaming to a puremq PULL, DEALER or PAIR that reads its only peer in
+its own thread (and so parses plain messages straight out of the bytes read, zmtp.inbox):
+messages of every size and shape SHALL arrive whole and in order, whichever way the
+application takes them."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any, List
+
+import pytest
+
+from .harness import Net
+
+#: (libzmq sender type, puremq receiver type)
+PAIRS = [("PUSH", "PULL"), ("DEALER", "DEALER"), ("PAIR", "PAIR")]
+
+
+def _messages(count: int) -> List[List[bytes]]:
+    rng = random.Random(count)
+    out: List[List[bytes]] = []
+    for number in range(count):
+        tag = b"%06d:" % number
+        pick = rng.random()
+        if pick < 0.75:
+            out.append([tag + b"s" * rng.randrange(0, 200)])
+        elif pick < 0.85:
+            out.append([tag + b"L" * rng.randrange(250, 5000)])
+        elif pick < 0.88:
+            out.append([tag + b"H" * rng.randrange(100_000, 400_000)])
+        else:
+            out.append([tag, b"", b"p" * rng.randrange(0, 300)])
+    return out
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+@pytest.mark.parametrize("sender, receiver", PAIRS, ids=[r for _, r in PAIRS])
+def test_libzmq_stream_of_mixed_messages_arrives_in_order(net: Net, sender: str,
+                                                          receiver: str,
+                                                          transport: str) -> None:
+    """5,000 messages, three quarters short single frames, the rest long frames, frames of
+    100-400 kB and multipart messages with an empty frame, sent by libzmq as fast as it can;
+    received in turn with recv, recv_multipart and recv(copy=False)."""
+    pm = net.socket("pm", receiver)
+    lz = net.socket("lz", sender)
+    lz.connect(net.bind(pm, transport))
+    expected = _messages(5000)
+    errors: List[BaseException] = []
+
+    def send_all() -> None:
+        try:
+            for frames in expected:
+                lz.send_multipart(frames)
+        except BaseException as exc:  # reported by the receiver's assertion
+            errors.append(exc)
+
+    writer = threading.Thread(target=send_all)
+    writer.start()
+    got: List[List[bytes]] = []
+    try:
+        for number in range(len(expected)):
+            how = number % 3
+            if how == 1:
+                got.append(pm.recv_multipart())
+                continue
+            frames: List[Any] = [pm.recv(copy=how == 0)]
+            while pm.rcvmore:
+                frames.append(pm.recv(copy=how == 0))
+            got.append([bytes(frame) for frame in frames])
+    finally:
+        writer.join(30)
+    assert not errors
+    assert len(got) == len(expected)
+    for number, (mine, theirs) in enumerate(zip(got, expected)):
+        assert mine == theirs, f"message {number} differs"

@@ -1,0 +1,223 @@
+"""A PULL, DEALER or PAIR reading its only peer in its own thread takes plain messages
+straight out of the bytes it read (zmtp.inbox).  Whatever the stream holds and wherever the
+reads cut it, every message SHALL arrive whole and in order, commands SHALL still be
+answered, and polling, multipart receives, zero-copy receives, closing and terminating
+SHALL behave as with any other received message."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from typing import Any, Iterator, List, Tuple
+
+import pytest
+
+import puremq
+from tests.hostile._wire import RawPeer, command, last_endpoint, message
+
+WAIT_MS = 10000
+#: (puremq socket type, the type the raw peer announces)
+PLAIN_TYPES = [(puremq.PULL, b"PUSH"), (puremq.DEALER, b"DEALER"), (puremq.PAIR, b"PAIR")]
+
+
+@pytest.fixture
+def context() -> Iterator[Any]:
+    ctx = puremq.Context()
+    yield ctx
+    ctx.destroy(linger=0)
+
+
+def _pair(context: Any, kind: int, peer_type: bytes) -> Tuple[Any, RawPeer]:
+    sock = context.socket(kind)
+    sock.rcvtimeo = WAIT_MS
+    sock.bind("tcp://127.0.0.1:*")
+    peer = RawPeer.connect(last_endpoint(sock))
+    # pieces go out as written (Nagle would hold them for the peer's delayed ACKs)
+    peer.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    peer.handshake(peer_type)
+    return sock, peer
+
+
+def _messages(count: int, seed: int) -> List[List[bytes]]:
+    """Mostly short single frames, with long frames, multipart messages and empty frames."""
+    rng = random.Random(seed)
+    out: List[List[bytes]] = []
+    for number in range(count):
+        tag = b"%06d:" % number
+        pick = rng.random()
+        if pick < 0.7:
+            out.append([tag + b"s" * rng.randrange(0, 120)])
+        elif pick < 0.8:
+            out.append([tag + b"L" * rng.randrange(250, 3000)])
+        elif pick < 0.85:
+            out.append([tag + b"H" * rng.randrange(60_000, 200_000)])
+        elif pick < 0.95:
+            out.append([tag, b"", b"p" * rng.randrange(0, 400)])
+        else:
+            out.append([b""] if rng.random() < 0.5 else [tag])
+    return out
+
+
+def _send_in_pieces(peer: RawPeer, stream: bytes, seed: int) -> None:
+    rng = random.Random(seed)
+    pos = 0
+    while pos < len(stream):
+        size = rng.choice((1, 2, 7, 100, 1500, 9000, 70_000))
+        peer.send(stream[pos:pos + size])
+        pos += size
+
+
+def _recv_whole(sock: Any, how: int) -> List[bytes]:
+    """One whole message, taken in one of the ways an application may take it."""
+    if how == 0:
+        frames = [sock.recv()]
+        while sock.rcvmore:
+            frames.append(sock.recv())
+        return frames
+    if how == 1:
+        return sock.recv_multipart()
+    frames = [bytes(sock.recv(copy=False))]
+    while sock.rcvmore:
+        frames.append(bytes(sock.recv(copy=False)))
+    return frames
+
+
+@pytest.mark.parametrize("kind, peer_type", PLAIN_TYPES, ids=["PULL", "DEALER", "PAIR"])
+def test_a_mixed_stream_cut_anywhere_arrives_whole_and_in_order(context: Any, kind: int,
+                                                                peer_type: bytes) -> None:
+    """Short and long frames, multipart messages and PINGs, written in pieces of 1 byte to
+    70 kB while the socket reads: every message SHALL arrive whole and in order, taken by
+    recv, recv_multipart or recv(copy=False) in turn, and every PING SHALL get its PONG."""
+    sock, peer = _pair(context, kind, peer_type)
+    with peer:
+        expected = _messages(3000, seed=kind)
+        pings = 0
+        pieces = []
+        for number, frames in enumerate(expected):
+            pieces.append(message(*frames))
+            if number % 500 == 250:
+                pieces.append(command(b"PING", b"\x00\x00" + b"ctx%d" % pings))
+                pings += 1
+        stream = b"".join(pieces)
+        writer = threading.Thread(target=_send_in_pieces, args=(peer, stream, kind))
+        writer.start()
+        try:
+            got = [_recv_whole(sock, number % 3) for number in range(len(expected))]
+        finally:
+            writer.join(WAIT_MS / 1000)
+        assert got == expected
+        for number in range(pings):
+            assert peer.read_command() == (b"PONG", b"ctx%d" % number)
+
+
+def test_polling_between_messages_sees_the_rest(context: Any) -> None:
+    """After a recv that left messages in the bytes read, poll and EVENTS SHALL report
+    POLLIN, and the following messages SHALL arrive in order, however they are taken."""
+    sock, peer = _pair(context, puremq.PULL, b"PUSH")
+    with peer:
+        peer.send(b"".join(message(b"%d" % n) for n in range(100)))
+        assert sock.recv() == b"0"
+        poller = puremq.Poller()
+        poller.register(sock, puremq.POLLIN)
+        for number in range(1, 100):
+            assert dict(poller.poll(WAIT_MS)) == {sock: puremq.POLLIN}
+            assert sock.get(puremq.EVENTS) & puremq.POLLIN
+            assert _recv_whole(sock, number % 3) == [b"%d" % number]
+        assert poller.poll(0) == []
+        with pytest.raises(puremq.Again):
+            sock.recv(puremq.NOBLOCK)
+
+
+def test_reading_stays_with_the_owner_while_it_holds_a_cut_frame(context: Any) -> None:
+    """A read that ends inside a frame leaves the frame's start with the receiving thread.
+    Left unread for longer than the I/O thread waits before it takes reading back, the
+    stream SHALL still continue where that frame began once the rest arrives."""
+    sock, peer = _pair(context, puremq.PULL, b"PUSH")
+    with peer:
+        cut = message(b"C" * 1000)
+        peer.send(b"".join(message(b"%d" % n) for n in range(10)) + cut[:7])
+        assert sock.recv() == b"0"
+        peer.send(cut[7:] + message(b"after"))
+        time.sleep(0.1)  # the subject: five times the I/O thread's reclaim delay
+        got = [sock.recv() for _ in range(11)]
+        assert got == [b"%d" % n for n in range(1, 10)] + [b"C" * 1000, b"after"]
+
+
+def test_frames_received_without_copy_carry_the_peer_properties(context: Any) -> None:
+    """recv(copy=False) of a message taken from the bytes read SHALL give a Frame with the
+    connection's metadata, like any other."""
+    sock, peer = _pair(context, puremq.PULL, b"PUSH")
+    with peer:
+        peer.send(message(b"one") + message(b"two"))
+        assert sock.recv() == b"one"
+        frame = sock.recv(copy=False)
+        assert frame.bytes == b"two"
+        assert frame.get("Socket-Type") == "PUSH"
+        assert frame.get("Peer-Address") == "127.0.0.1"
+
+
+def test_term_while_messages_wait_in_the_bytes_read_ends_in_eterm(context: Any) -> None:
+    """Once the context terminates, recv on its socket SHALL not wait: it gives at most
+    messages already received, in order, and then fails with ETERM."""
+    sock, peer = _pair(context, puremq.PULL, b"PUSH")
+    with peer:
+        peer.send(b"".join(message(b"%d" % n) for n in range(50)))
+        assert sock.recv() == b"0"
+        terminator = threading.Thread(target=context.term)
+        terminator.start()
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while not context._engine.terminated and time.monotonic() < deadline:
+            time.sleep(0.001)
+        got = []
+        with pytest.raises(puremq.ContextTerminated):
+            for _ in range(50):
+                got.append(sock.recv())
+        assert got == [b"%d" % n for n in range(1, len(got) + 1)]
+        sock.close(linger=0)
+        terminator.join(WAIT_MS / 1000)
+        assert not terminator.is_alive()
+
+
+@pytest.mark.parametrize("how", ["close", "disconnect"])
+def test_closing_or_disconnecting_drops_what_waits_in_the_bytes_read(context: Any,
+                                                                    how: str) -> None:
+    """close (and disconnect, which discards what a connection still holds, as libzmq
+    does) SHALL succeed with messages waiting in the bytes read; after a disconnect
+    nothing from that connection is received."""
+    sock = context.socket(puremq.PULL)
+    sock.rcvtimeo = WAIT_MS
+    server = context.socket(puremq.PUSH)
+    server.bind("tcp://127.0.0.1:*")
+    sock.connect(server.last_endpoint)
+    for number in range(50):
+        server.send(b"%d" % number)
+    assert sock.recv() == b"0"
+    if how == "close":
+        sock.close(linger=0)
+        assert sock.closed
+        return
+    sock.disconnect(server.last_endpoint)
+    with pytest.raises(puremq.Again):
+        sock.recv(puremq.NOBLOCK)
+
+
+def test_messages_queued_before_the_owner_reads_stay_ahead_of_its_inbox(context: Any) -> None:
+    """Messages the I/O thread queued just before the owner thread took reading over SHALL
+    be received before anything the owner reads itself (white-box: the race window between
+    an empty look at the queue and the owner's read is forced open)."""
+    sock, peer = _pair(context, puremq.PULL, b"PUSH")
+    with peer:
+        peer.send(message(b"0") + message(b"1") + message(b"2"))
+        assert sock.poll(WAIT_MS) == puremq.POLLIN  # the I/O thread reads for now
+        pipe = sock._pattern.pipes[0]
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while len(pipe.inbound.items) < 3 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert len(pipe.inbound.items) == 3
+        peer.send(message(b"3"))
+        stream = pipe.peer.current_stream
+        stream.app_read(1.0, sock._engine.inbox)
+        assert sock._engine.inbox.data is None
+        assert [sock.recv() for _ in range(4)] == [b"0", b"1", b"2", b"3"]

@@ -1,0 +1,104 @@
+"""PlainInbox hands out single complete frames, stops at anything else, and gives back
+exactly the bytes it did not hand out; FrameDecoder.take_tail lets go of a cut frame only
+between messages."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from puremq.zmtp.framing import FrameDecoder
+from puremq.zmtp.inbox import PlainInbox
+
+
+def short(flags: int, body: bytes) -> bytes:
+    return bytes((flags, len(body))) + body
+
+
+def long(flags: int, body: bytes) -> bytes:
+    return bytes((flags | 0x02,)) + struct.pack(">Q", len(body)) + body
+
+
+def filled(data: bytes) -> PlainInbox:
+    inbox = PlainInbox()
+    inbox.fill(data, "source")
+    return inbox
+
+
+def test_short_and_long_final_frames_come_out_in_order() -> None:
+    data = short(0, b"a") + long(0, b"b" * 300) + short(0, b"") + long(0, b"")
+    inbox = filled(data)
+    assert [inbox.next_frame() for _ in range(4)] == [b"a", b"b" * 300, b"", b""]
+    assert inbox.next_frame() is None
+    assert inbox.rest() == b""
+
+
+@pytest.mark.parametrize("stopper", [
+    short(0x01, b"first part") + short(0, b"last part"),  # multipart
+    short(0x04, b"\x04PING\x00\x00"),                     # command
+    long(0x01, b"x" * 300) + short(0, b"y"),              # long multipart
+    long(0x04, b"\x07MESSAGE" + b"z" * 300),              # long command
+])
+def test_anything_but_a_single_frame_message_stops_it(stopper: bytes) -> None:
+    data = short(0, b"one") + stopper + short(0, b"after")
+    inbox = filled(data)
+    assert inbox.next_frame() == b"one"
+    assert inbox.next_frame() is None
+    assert inbox.next_frame() is None  # stays stopped
+    assert inbox.rest() == stopper + short(0, b"after")
+    assert inbox.data is None and inbox.source is None
+
+
+@pytest.mark.parametrize("cut", range(1, 12))
+def test_a_frame_cut_by_the_end_of_the_read_is_given_back_whole(cut: int) -> None:
+    frame = long(0, b"q" * 300)
+    data = short(0, b"one") + frame[:cut]
+    inbox = filled(data)
+    assert inbox.next_frame() == b"one"
+    assert inbox.next_frame() is None
+    assert inbox.rest() == frame[:cut]
+
+
+def test_a_short_frame_cut_after_its_flags_is_given_back() -> None:
+    inbox = filled(short(0, b"one") + b"\x00")
+    assert inbox.next_frame() == b"one"
+    assert inbox.next_frame() is None
+    assert inbox.rest() == b"\x00"
+
+
+def test_rest_of_an_untouched_inbox_is_the_whole_read_and_drop_forgets_it() -> None:
+    data = short(0, b"x") * 3
+    assert filled(data).rest() == data
+    inbox = filled(data)
+    inbox.drop()
+    assert inbox.next_frame() is None
+    assert inbox.rest() == b""
+
+
+def test_take_tail_gives_back_a_cut_frame_between_messages() -> None:
+    decoder = FrameDecoder()
+    stream = short(0, b"m1") + long(0, b"m" * 300)
+    assert decoder.decode(stream[:10]) == [[b"m1"]]
+    tail = decoder.take_tail()
+    assert tail == stream[4:10]
+    assert decoder.take_tail() == b""
+    # the caller parses on from the tail: the decoder, fed what follows the caller's
+    # stopping point, carries on as if it had seen all of it
+    assert decoder.decode(short(0, b"m2")) == [[b"m2"]]
+
+
+def test_take_tail_refuses_in_the_middle_of_a_multipart_message() -> None:
+    decoder = FrameDecoder()
+    assert decoder.decode(short(0x01, b"part") + b"\x00") == []
+    assert decoder.take_tail() is None
+    assert decoder.decode(b"\x04last") == [[b"part", b"last"]]
+
+
+def test_take_tail_refuses_inside_a_large_body() -> None:
+    decoder = FrameDecoder()
+    body = b"b" * (1 << 20)
+    frame = long(0, body)
+    assert decoder.decode(frame[:100_000]) == []
+    assert decoder.take_tail() is None
+    assert decoder.decode(frame[100_000:]) == [[body]]
