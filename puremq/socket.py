@@ -187,6 +187,10 @@ class Socket:
             self.set_hwm(optval)
             return
         value = self._options.coerce(option, optval)
+        if self._inbox.data is not None:
+            # what was read but not handed out yet is subject to the new value (SUB's
+            # filter, MAXMSGSIZE, ...): back to the connection, to be queued as usual
+            self._engine.return_inbox()
         if self._pattern.xsetsockopt(option, value):
             return
         self._options.values[option] = value

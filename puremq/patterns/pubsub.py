@@ -168,6 +168,11 @@ class XSub(SocketPattern):
         super().__init__(*args)
         self.subscriptions = RadixTrie()
 
+    @property
+    def plain_receive(self) -> bool:  # type: ignore[override]
+        """XSUB passes everything on; SUB does while it is subscribed to everything."""
+        return not self.filters or self.subscriptions.get(b"") is not None
+
     def xattach(self, pipe: Pipe) -> None:
         for topic, _count in self.subscriptions.items():
             send_subscription(pipe, b"\x01" + topic)

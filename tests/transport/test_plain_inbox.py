@@ -221,3 +221,50 @@ def test_messages_queued_before_the_owner_reads_stay_ahead_of_its_inbox(context:
         stream.app_read(1.0, sock._engine.inbox)
         assert sock._engine.inbox.data is None
         assert [sock.recv() for _ in range(4)] == [b"0", b"1", b"2", b"3"]
+
+
+def _subscriber(context: Any, *topics: bytes) -> Tuple[Any, RawPeer]:
+    sock = context.socket(puremq.SUB)
+    sock.rcvtimeo = WAIT_MS
+    for topic in topics:
+        sock.subscribe(topic)
+    sock.bind("tcp://127.0.0.1:*")
+    peer = RawPeer.connect(last_endpoint(sock))
+    peer.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    peer.handshake(b"PUB")  # (the subscriptions that follow are left unread)
+    return sock, peer
+
+
+def test_sub_subscribed_to_everything_gets_a_cut_stream_whole(context: Any) -> None:
+    """A SUB subscribed to everything passes every message on: a stream written in pieces
+    SHALL arrive whole and in order."""
+    sock, peer = _subscriber(context, b"")
+    with peer:
+        expected = _messages(2000, seed=11)
+        stream = b"".join(message(*frames) for frames in expected)
+        writer = threading.Thread(target=_send_in_pieces, args=(peer, stream, 11))
+        writer.start()
+        try:
+            got = [_recv_whole(sock, number % 3) for number in range(len(expected))]
+        finally:
+            writer.join(WAIT_MS / 1000)
+        assert got == expected
+
+
+def test_sub_filters_what_it_read_once_it_stops_taking_everything(context: Any) -> None:
+    """Messages a SUB read while subscribed to everything and has not handed out yet SHALL
+    be filtered by its subscriptions as they are when they are received (libzmq's SUB
+    filters at recv)."""
+    sock, peer = _subscriber(context, b"", b"a")
+    with peer:
+        data = b"".join(message(b"a%d" % n) + message(b"b%d" % n) for n in range(20))
+        # sent once recv waits (so that this thread reads the connection itself), not before
+        sender = threading.Timer(0.05, peer.send, args=(data,))
+        sender.start()
+        assert sock.recv() == b"a0"
+        sender.join()
+        assert sock.recv() == b"b0"
+        sock.unsubscribe(b"")
+        assert [sock.recv() for _ in range(19)] == [b"a%d" % n for n in range(1, 20)]
+        with pytest.raises(puremq.Again):
+            sock.recv(puremq.NOBLOCK)
