@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from .errors import ZMTP_INVALID_METADATA, ZMTP_MALFORMED_COMMAND_UNSPECIFIED, \
     ZMTP_UNEXPECTED_COMMAND, ProtocolError
-from .framing import Buffer, Command, FrameDecoder, FrameEncoder
+from .framing import Buffer, Command, DefaultFrameEncoder, FrameDecoder
 from .greeting import GREETING_SIZE, PeerGreeting, check_partial_greeting, encode_greeting, \
     parse_greeting
 from .mechanisms.base import Mechanism, MechanismStatus
@@ -109,7 +109,7 @@ class ZmtpConnection:
         self._decoder = FrameDecoder(maxmsgsize=-1, max_command_size=handshake_command_limit,
                                      body_type=body_type)
         self._decoder.commands_only = True
-        self._encoder = FrameEncoder()
+        self._encoder = DefaultFrameEncoder()
         self._encoder.raw(encode_greeting(mechanism.name, mechanism.as_server))
         self._wants_subscriptions = socket_type in _SUBSCRIBERS_OF
         self.failure: Optional[ConnectionFailed] = None

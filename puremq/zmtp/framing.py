@@ -464,8 +464,89 @@ class FrameEncoder:
         return bool(self._small) or bool(self._segments)
 
 
+_LONG_HEADER = (bytes((FLAG_LONG,)), bytes((FLAG_LONG | FLAG_MORE,)))
+
+
+class JoiningFrameEncoder(FrameEncoder):
+    """FrameEncoder for PyPy, where appending to a bytearray copies at a fraction of memory
+    speed (about 0.5 GB/s in 1 KiB pieces, against 15 GB/s for ``b"".join`` of the same
+    pieces; CPython does both at memory speed).  Headers and small bodies are kept as a
+    list of pieces and joined once, when the segments are taken."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._small: Any = []
+
+    def message(self, frames: List[Buffer]) -> None:
+        pieces = self._small
+        last = len(frames) - 1
+        total = 0
+        for index, frame in enumerate(frames):
+            size = len(frame)
+            total += size
+            more = index < last
+            if size < 256:
+                pieces.append((_SHORT_MORE if more else _SHORT_LAST)[size])
+            else:
+                pieces.append(_LONG_HEADER[more] + _U64.pack(size))
+            if size >= ZERO_COPY_THRESHOLD:
+                self._segments.append(b"".join(pieces))
+                self._segments.append(frame)
+                pieces = self._small = []
+            else:
+                pieces.append(frame)
+        self.pending += total + 9 * len(frames)
+
+    def drain(self, items: Any, limit: int) -> None:
+        """FrameEncoder.drain, collecting pieces."""
+        append = self._small.append
+        popleft = items.popleft
+        short_last = _SHORT_LAST
+        long_last = _LONG_HEADER[0]
+        pack_size = _U64.pack
+        pending = self.pending
+        while items and pending < limit:
+            frames = popleft()
+            if len(frames) == 1:
+                frame = frames[0]
+                size = len(frame)
+                if size < 256:
+                    append(short_last[size])
+                    append(frame)
+                    pending += size + 2
+                    continue
+                if size < ZERO_COPY_THRESHOLD:
+                    append(long_last + pack_size(size))
+                    append(frame)
+                    pending += size + 9
+                    continue
+            self.pending = pending
+            self.message(frames)
+            append = self._small.append
+            pending = self.pending
+        self.pending = pending
+
+    def raw(self, data: Buffer) -> None:
+        self._small.append(bytes(data))
+        self.pending += len(data)
+
+    def take(self) -> List[Buffer]:
+        segments = self._segments
+        if self._small:
+            segments.append(b"".join(self._small))
+            self._small = []
+        self._segments = []
+        self.pending = 0
+        return segments
+
+
+#: the encoder for this interpreter
+DefaultFrameEncoder = JoiningFrameEncoder if sys.implementation.name == "pypy" else FrameEncoder
+
 __all__ = [
-    "Command", "FrameDecoder", "FrameEncoder", "encode_command", "encode_message",
+    "Command", "FrameDecoder", "FrameEncoder", "JoiningFrameEncoder", "DefaultFrameEncoder", "encode_command", "encode_message",
     "frame_header", "parse_command", "FLAG_MORE", "FLAG_LONG", "FLAG_COMMAND",
     "BODY_MODE_THRESHOLD", "ZERO_COPY_THRESHOLD", "MAX_LONG_SIZE",
 ]

@@ -10,6 +10,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from puremq.zmtp import FrameDecoder, FrameEncoder, PingReceived, encode_message
+from puremq.zmtp.framing import JoiningFrameEncoder, encode_command
 
 from ._util import (BYTEWISE, BYTEWISE_ENGINE, Feeder, connected_pair, feeders, messages_of,
                     parse_frames, small_body_mode)
@@ -85,11 +86,16 @@ def _pick_feeder(data, total: int) -> Feeder:
     return data.draw(feeders(coarse=True), label="feed")
 
 
+#: the bytearray encoder (CPython's) and the joining one (PyPy's): both run everywhere
+ENCODERS = [FrameEncoder, JoiningFrameEncoder]
+
+
+@pytest.mark.parametrize("encoder_class", ENCODERS)
 @settings(max_examples=50, deadline=None, database=None)
 @given(messages=message_lists(), kinds=st.lists(st.integers(0, 2), min_size=1, max_size=4),
        small_body=st.booleans(), data=st.data())
-def test_frame_encoder_to_frame_decoder(messages, kinds, small_body, data):
-    encoder = FrameEncoder()
+def test_frame_encoder_to_frame_decoder(encoder_class, messages, kinds, small_body, data):
+    encoder = encoder_class()
     for msg in messages:
         encoder.message(_as_kinds(msg, kinds))
     segments = encoder.take()
@@ -150,12 +156,13 @@ def test_both_directions_at_once(messages, data):
     assert messages_of(items_a) == [msg[::-1] for msg in messages]
 
 
+@pytest.mark.parametrize("encoder_class", ENCODERS)
 @pytest.mark.parametrize("size", [0, 255, 256, 16383, 16384, 65536, 200_000])
-def test_zero_copy_segments_keep_large_bodies(size):
+def test_zero_copy_segments_keep_large_bodies(encoder_class, size):
     """Bodies of 16 KiB and up go out as their own segment (no copy); smaller ones are
     coalesced with the headers."""
     body = _body(size, 3)
-    encoder = FrameEncoder()
+    encoder = encoder_class()
     encoder.message([b"h", body, b"t"])
     segments = encoder.take()
     assert b"".join(bytes(s) for s in segments) == encode_message([b"h", body, b"t"])
@@ -168,3 +175,28 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+@pytest.mark.parametrize("encoder_class", ENCODERS)
+@settings(max_examples=50, deadline=None, database=None)
+@given(messages=message_lists(), limit=st.integers(1, 300_000))
+def test_drain_encodes_queued_messages_as_message_does(encoder_class, messages, limit):
+    """drain (the writer's batch loop, with single frames inlined) takes messages from the
+    queue in order until ``limit`` bytes are pending, and encodes each exactly as
+    encode_message does, with commands written in between kept in place."""
+    from collections import deque
+    queue = deque(messages)
+    encoder = encoder_class()
+    encoder.command(b"PING", b"\x00\x01")
+    segments = []
+    while queue:
+        before = encoder.pending
+        encoder.drain(queue, limit)
+        if queue:  # it stopped at the limit, not before
+            assert encoder.pending >= limit
+        assert encoder.pending > before or before >= limit
+        segments += encoder.take()
+    stream = b"".join(bytes(s) for s in segments)
+    expected = encode_command(b"PING", b"\x00\x01") + b"".join(
+        encode_message(msg) for msg in messages)
+    assert stream == expected
