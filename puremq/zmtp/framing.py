@@ -102,6 +102,17 @@ _getrefcount = getattr(sys, "getrefcount", None) \
     else None
 
 
+def _copy_into(body: bytearray, start: int, data: Buffer) -> None:
+    """``body[start:start + len(data)] = data``, through a view: slice assignment to a
+    bytearray subclass (Frame) copies at a tenth of memory speed on CPython.  The view is
+    released at once so that the body can still be resized (PyPy frees it only at GC)."""
+    view = memoryview(body)
+    try:
+        view[start:start + len(data)] = data
+    finally:
+        view.release()
+
+
 class FrameDecoder:
     """Turns a byte stream into complete messages and commands."""
 
@@ -211,7 +222,7 @@ class FrameDecoder:
 
     def _enter_body_mode(self, flags: int, size: int, available: Buffer) -> None:
         body = self._new_body(size, len(available))
-        body[:len(available)] = available
+        _copy_into(body, 0, available)
         self._body = body
         self._body_size = size
         self._body_filled = len(available)
@@ -227,7 +238,7 @@ class FrameDecoder:
         if end_fill > len(body):
             self._release_exports()
             _grow(body, min(self._body_size, max(end_fill, 2 * len(body))))
-        body[self._body_filled:end_fill] = memoryview(data)[pos:pos + take]
+        _copy_into(body, self._body_filled, memoryview(data)[pos:pos + take])
         self._body_filled = end_fill
         return pos + take
 
