@@ -263,6 +263,16 @@ class StreamConnection:
             else:
                 lane.waiting = False
 
+    def _deliver_items(self, items: list) -> None:
+        """Deliver what ZmtpConnection.receive_data returned (messages, maybe events)."""
+        if items:
+            zmtp = self.zmtp
+            if zmtp.had_events:
+                zmtp.had_events = False
+                self._deliver_mixed(items)
+            else:
+                self._deliver(items)
+
     def _deliver_mixed(self, items: list) -> None:
         batch: list = []
         for item in items:
@@ -494,13 +504,7 @@ class StreamConnection:
             if not rest or self.closed:
                 return
             zmtp = self.zmtp
-            items = zmtp.receive_data(rest)
-            if items:
-                if zmtp.had_events:
-                    zmtp.had_events = False
-                    self._deliver_mixed(items)
-                else:
-                    self._deliver(items)
+            self._deliver_items(zmtp.receive_data(rest))
             if not self.closed and not self.broken and zmtp.pending_output:
                 self._flush()
 
@@ -557,11 +561,7 @@ class StreamConnection:
             if self.track_rx:
                 self.last_rx = _monotonic()
             if items:
-                if zmtp.had_events:
-                    zmtp.had_events = False
-                    self._deliver_mixed(items)
-                else:
-                    self._deliver(items)
+                self._deliver_items(items)
             if self.closed or self.broken or self.read_paused or not full_read:
                 break
         if got and not self.closed and not self.broken and zmtp.pending_output:
