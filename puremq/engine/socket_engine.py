@@ -436,10 +436,9 @@ class SocketEngine:
         read_nothing = False
         inbox = self.inbox
         if inbox.data is not None:
-            frame = inbox.next_frame()
-            if frame is not None:
-                return [frame]
-            self.return_inbox()
+            msg = self._next_from_inbox()
+            if msg is not None:
+                return msg
         # Of several peers, the one the last two waits found the last message came from is
         # read by this thread too (one DEALER busy among idle ones); traffic that alternates
         # between peers stays with the I/O thread, which serves them all.
@@ -467,11 +466,10 @@ class SocketEngine:
                 if not stream.app_read(reclaim_after, self._inbox_for(stream)):
                     read_nothing = True
                 elif inbox.data is not None:
-                    frame = inbox.next_frame()
-                    if frame is not None:
-                        pattern.fq.last_pipe = pattern.pipes[0]
-                        return [frame]
-                    self.return_inbox()
+                    pattern.fq.last_pipe = pattern.pipes[0]  # (Frame properties)
+                    msg = self._next_from_inbox()
+                    if msg is not None:
+                        return msg
                 continue  # look again (re-armed) before waiting
             if timeout_ms == 0:
                 raise Again()
@@ -489,6 +487,15 @@ class SocketEngine:
                 and self.options[SocketOption.MAXMSGSIZE] < 0
                 and not pattern.pipes[0].inbound.conflate):
             return self.inbox
+        return None
+
+    def _next_from_inbox(self) -> Optional[List[Any]]:
+        """The next message if the inbox holds a plain one; else the inbox goes back to
+        its connection (its messages are then in the pipe) and None."""
+        frame = self.inbox.next_frame()
+        if frame is not None:
+            return [frame]
+        self.return_inbox()
         return None
 
     def return_inbox(self) -> None:

@@ -29,9 +29,14 @@ def context() -> Iterator[Any]:
     ctx.destroy(linger=0)
 
 
-def _pair(context: Any, kind: int, peer_type: bytes) -> Tuple[Any, RawPeer]:
+def _pair(context: Any, kind: int, peer_type: bytes,
+          topics: Tuple[bytes, ...] = ()) -> Tuple[Any, RawPeer]:
+    """A puremq socket bound on tcp and a raw peer through the handshake (a SUB's
+    subscriptions, which follow it, are left unread)."""
     sock = context.socket(kind)
     sock.rcvtimeo = WAIT_MS
+    for topic in topics:
+        sock.subscribe(topic)
     sock.bind("tcp://127.0.0.1:*")
     peer = RawPeer.connect(last_endpoint(sock))
     # pieces go out as written (Nagle would hold them for the peer's delayed ACKs)
@@ -84,6 +89,18 @@ def _recv_whole(sock: Any, how: int) -> List[bytes]:
     return frames
 
 
+def _receive_while_writing(sock: Any, peer: RawPeer, stream: bytes, count: int,
+                           seed: int) -> List[List[bytes]]:
+    """``count`` messages received, taken in turn by each way _recv_whole knows, while
+    another thread writes ``stream`` in pieces."""
+    writer = threading.Thread(target=_send_in_pieces, args=(peer, stream, seed))
+    writer.start()
+    try:
+        return [_recv_whole(sock, number % 3) for number in range(count)]
+    finally:
+        writer.join(WAIT_MS / 1000)
+
+
 @pytest.mark.parametrize("kind, peer_type", PLAIN_TYPES, ids=["PULL", "DEALER", "PAIR"])
 def test_a_mixed_stream_cut_anywhere_arrives_whole_and_in_order(context: Any, kind: int,
                                                                 peer_type: bytes) -> None:
@@ -101,12 +118,7 @@ def test_a_mixed_stream_cut_anywhere_arrives_whole_and_in_order(context: Any, ki
                 pieces.append(command(b"PING", b"\x00\x00" + b"ctx%d" % pings))
                 pings += 1
         stream = b"".join(pieces)
-        writer = threading.Thread(target=_send_in_pieces, args=(peer, stream, kind))
-        writer.start()
-        try:
-            got = [_recv_whole(sock, number % 3) for number in range(len(expected))]
-        finally:
-            writer.join(WAIT_MS / 1000)
+        got = _receive_while_writing(sock, peer, stream, len(expected), seed=kind)
         assert got == expected
         for number in range(pings):
             assert peer.read_command() == (b"PONG", b"ctx%d" % number)
@@ -223,31 +235,14 @@ def test_messages_queued_before_the_owner_reads_stay_ahead_of_its_inbox(context:
         assert [sock.recv() for _ in range(4)] == [b"0", b"1", b"2", b"3"]
 
 
-def _subscriber(context: Any, *topics: bytes) -> Tuple[Any, RawPeer]:
-    sock = context.socket(puremq.SUB)
-    sock.rcvtimeo = WAIT_MS
-    for topic in topics:
-        sock.subscribe(topic)
-    sock.bind("tcp://127.0.0.1:*")
-    peer = RawPeer.connect(last_endpoint(sock))
-    peer.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    peer.handshake(b"PUB")  # (the subscriptions that follow are left unread)
-    return sock, peer
-
-
 def test_sub_subscribed_to_everything_gets_a_cut_stream_whole(context: Any) -> None:
     """A SUB subscribed to everything passes every message on: a stream written in pieces
     SHALL arrive whole and in order."""
-    sock, peer = _subscriber(context, b"")
+    sock, peer = _pair(context, puremq.SUB, b"PUB", (b"",))
     with peer:
         expected = _messages(2000, seed=11)
         stream = b"".join(message(*frames) for frames in expected)
-        writer = threading.Thread(target=_send_in_pieces, args=(peer, stream, 11))
-        writer.start()
-        try:
-            got = [_recv_whole(sock, number % 3) for number in range(len(expected))]
-        finally:
-            writer.join(WAIT_MS / 1000)
+        got = _receive_while_writing(sock, peer, stream, len(expected), seed=11)
         assert got == expected
 
 
@@ -255,7 +250,7 @@ def test_sub_filters_what_it_read_once_it_stops_taking_everything(context: Any) 
     """Messages a SUB read while subscribed to everything and has not handed out yet SHALL
     be filtered by its subscriptions as they are when they are received (libzmq's SUB
     filters at recv)."""
-    sock, peer = _subscriber(context, b"", b"a")
+    sock, peer = _pair(context, puremq.SUB, b"PUB", (b"", b"a"))
     with peer:
         data = b"".join(message(b"a%d" % n) + message(b"b%d" % n) for n in range(20))
         # sent once recv waits (so that this thread reads the connection itself), not before
