@@ -61,7 +61,7 @@ class _QueueDirection:
             _send_multipart(mon, self.pending_copy, copy=False)
             self.pending = self.pending_copy = None
             moved = True
-        xrecv = src.xrecv
+        xrecv = self.src_engine.take_message  # (relay may read the source's peer itself)
         prefix = self.prefix
         swap = self.swap
         for _ in range(_BURST):

@@ -82,6 +82,10 @@ class SocketEngine:
         self.body_type: Callable[[int], bytearray] = bytearray
         #: when this socket's sending thread last kicked a connection (StreamConnection.kick)
         self.last_kick = 0.0
+        #: a forwarding loop (the proxy) owns this socket and writes its connections itself
+        #: after each burst: kicks only note the connection in ``unflushed``
+        self.owner_flushes = False
+        self.unflushed: List["StreamConnection"] = []
         self.pattern = pattern_class(self.options, self.wake)
         self.pattern.write_out = self._write_out_pipe
         if hasattr(self.pattern, "kill_pipe"):
@@ -436,7 +440,7 @@ class SocketEngine:
         read_nothing = False
         inbox = self.inbox
         if inbox.data is not None:
-            msg = self._next_from_inbox()
+            msg = self.next_from_inbox()
             if msg is not None:
                 return msg
         # Of several peers, the one the last two waits found the last message came from is
@@ -467,7 +471,7 @@ class SocketEngine:
                     read_nothing = True
                 elif inbox.data is not None:
                     pattern.fq.last_pipe = pattern.pipes[0]  # (Frame properties)
-                    msg = self._next_from_inbox()
+                    msg = self.next_from_inbox()
                     if msg is not None:
                         return msg
                 continue  # look again (re-armed) before waiting
@@ -489,7 +493,7 @@ class SocketEngine:
             return self.inbox
         return None
 
-    def _next_from_inbox(self) -> Optional[List[Any]]:
+    def next_from_inbox(self) -> Optional[List[Any]]:
         """The next message if the inbox holds a plain one; else the inbox goes back to
         its connection (its messages are then in the pipe) and None."""
         frame = self.inbox.next_frame()
@@ -507,6 +511,56 @@ class SocketEngine:
         rest = inbox.rest()
         if source is not None:
             source.take_back(rest)
+
+    # -- forwarding loops (the proxy), owner thread ---------------------------------------
+    def read_sole_peer(self) -> Optional[int]:
+        """A forwarding loop found nothing to take from this socket: read its only tcp/ipc
+        peer in this thread, as recv_waiting does (plain messages may land in the inbox).
+
+        Returns -1 if there is something to take now; the peer's fd if nothing was read
+        (wait on it and on this socket's fd, which is armed); None if the socket has no
+        such peer (the I/O thread reads: wait with poll_events instead).
+        """
+        pattern = self.pattern
+        pattern.process_commands()
+        if pattern.xhas_in():
+            return -1
+        stream = None
+        if len(pattern.pipes) == 1:
+            stream = getattr(pattern.pipes[0].peer, "current_stream", None)
+        if stream is None:
+            return None
+        if self._reader is not stream:
+            self.release_reader()
+            self._reader = stream
+        self.armed = False  # awake already: what the read delivers need not wake us
+        if stream.app_read(APP_READ_RECLAIM, self._inbox_for(stream)):
+            return -1
+        self._arm()
+        pattern.process_commands()
+        if pattern.xhas_in():
+            return -1
+        if stream.closed or stream.broken:
+            return None
+        return stream.fd
+
+    def take_message(self) -> Optional[List[Any]]:
+        """A forwarding loop's next message from this socket: the inbox's, then the
+        pattern's (the inbox holds what came before anything queued)."""
+        if self.inbox.data is not None:
+            msg = self.next_from_inbox()
+            if msg is not None:
+                return msg
+        return self.pattern.xrecv()
+
+    def flush_owned(self) -> None:
+        """Write out the connections a forwarding loop queued messages for (see
+        ``owner_flushes``); one the I/O thread is busy with is left to it."""
+        streams = self.unflushed
+        while streams:
+            stream = streams.pop()
+            if not stream.write_direct():
+                stream.reactor.schedule_flush(stream)
 
     def release_reader(self) -> None:
         """Hand reading back to the I/O thread (owner thread)."""

@@ -405,13 +405,18 @@ class StreamConnection:
         wake-up of the I/O thread, no hand-over of the GIL, one syscall.  Messages that
         follow each other closely go through the I/O thread, which batches them.  Whatever
         the direct write cannot finish (the kernel buffer is full) is left to the I/O
-        thread, which waits for the socket to become writable.
+        thread, which waits for the socket to become writable.  A forwarding loop that
+        writes its connections itself after each burst (``engine.owner_flushes``) only
+        has the connection noted.
         """
         # the gap is the socket's, not this connection's: a PUB kicks all its subscribers'
         # connections per message, and writing each of them directly would make every
         # message cost a syscall per subscriber (and the time those take would then keep
         # the gaps long enough for direct writes: a slow mode that sustains itself)
         engine = self.engine
+        if engine.owner_flushes:
+            engine.unflushed.append(self)
+            return
         now = _monotonic()
         gap = now - engine.last_kick
         engine.last_kick = now
