@@ -553,6 +553,17 @@ class SocketEngine:
                 return msg
         return self.pattern.xrecv()
 
+    def plain_forward_stream(self) -> Optional["StreamConnection"]:
+        """The connection a forwarding loop may hand messages already framed (the sole
+        peer of a PUSH, DEALER or PAIR with nothing queued for it), or None."""
+        pattern = self.pattern
+        if pattern.plain_send and len(pattern.pipes) == 1:
+            pipe = pattern.pipes[0]
+            lane = pipe.outbound
+            if not lane.items and not lane.conflate and not pipe.terminated:
+                return getattr(pipe.peer, "current_stream", None)
+        return None
+
     def flush_owned(self) -> None:
         """Write out the connections a forwarding loop queued messages for (see
         ``owner_flushes``); one the I/O thread is busy with is left to it."""

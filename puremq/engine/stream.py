@@ -446,6 +446,26 @@ class StreamConnection:
             self.io_lock.release()
         return True
 
+    def forward_framed(self, data: bytes) -> bool:
+        """A forwarding loop (the proxy) hands over whole single-part messages exactly as
+        another connection read them, framed: written now, in this thread.  Refused
+        (False, nothing taken) unless nothing else waits to go out before them -- no
+        message queued, nothing the kernel did not take yet -- and the I/O thread is not
+        busy with the connection; the caller then queues them as messages, through the
+        high-water mark.  So at most one such batch is ever buffered past the mark."""
+        if self.broken or not self.io_lock.acquire(False):
+            return False
+        try:
+            pipe = self.pipe
+            if (self.closed or pipe is None or pipe.outbound.items or self.out_segments
+                    or self.want_write or self.lingering or self.zmtp.pending_output):
+                return False
+            self.zmtp.send_framed(data)
+            self._flush()
+            return True
+        finally:
+            self.io_lock.release()
+
     def app_read(self, reclaim_after: float = APP_READ_RECLAIM,
                  inbox: Optional[PlainInbox] = None) -> bool:
         """The owning thread, about to wait for a message, reads the connection itself.

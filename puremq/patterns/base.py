@@ -47,6 +47,9 @@ class SocketPattern:
     #: and unfiltered (PULL, DEALER, PAIR): the socket may then parse them straight out
     #: of the bytes read (zmtp.inbox) instead of through the pipe
     plain_receive = False
+    #: with one peer, xsend queues a single-part message to it unchanged (PUSH, DEALER,
+    #: PAIR): a relay may then hand that peer's connection messages already framed
+    plain_send = False
 
     def __init__(self, options: Options, wake: Callable[[], None]) -> None:
         self.options = options

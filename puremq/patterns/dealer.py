@@ -13,6 +13,7 @@ from .base import SocketPattern
 class Dealer(SocketPattern):
     type_name = "DEALER"
     plain_receive = True
+    plain_send = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

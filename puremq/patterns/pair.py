@@ -11,6 +11,7 @@ from .base import SocketPattern
 class Pair(SocketPattern):
     type_name = "PAIR"
     plain_receive = True
+    plain_send = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -11,6 +11,7 @@ from .base import SocketPattern
 
 class Push(SocketPattern):
     type_name = "PUSH"
+    plain_send = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

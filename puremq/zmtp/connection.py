@@ -288,6 +288,14 @@ class ZmtpConnection:
     def send_message(self, frames: List[Buffer]) -> None:
         self._encoder.message(frames)
 
+    def send_framed(self, data: Buffer) -> None:
+        """Whole message frames, already in ZMTP framing (a relay forwarding what another
+        connection read), sent as they are.  A mechanism that transformed frames (CURVE's
+        MESSAGE boxes) would have to refuse this."""
+        if self.state is not State.ACTIVE:
+            raise RuntimeError("messages before the handshake completed")
+        self._encoder.raw(data)
+
     def send_messages(self, items: Any, limit: int) -> None:
         """Encode messages from the deque ``items`` until it is empty or ``limit`` bytes
         are pending (the batch a writer takes in one go)."""

@@ -78,6 +78,28 @@ class PlainInbox:
         self.pos = stop
         return data[start:stop]
 
+    def plain_run_end(self) -> int:
+        """Where the run of plain messages from ``pos`` on ends: the end of the last of
+        the whole final message frames that follow each other there (``pos`` if none).
+        The bytes in between are those messages exactly as a connection sends them."""
+        data = self.data
+        pos = self.pos
+        if data is None:
+            return pos
+        end = self.end
+        while pos + 2 <= end:
+            flags = data[pos]
+            if flags == FINAL_SHORT:
+                stop = pos + 2 + data[pos + 1]
+            elif flags == FINAL_LONG and pos + 9 <= end:
+                stop = pos + 9 + _unpack_u64(data, pos + 1)[0]
+            else:
+                break
+            if stop > end:
+                break
+            pos = stop
+        return pos
+
     def rest(self) -> bytes:
         """Empty the inbox; the bytes not handed out yet (for the decoder)."""
         data = self.data

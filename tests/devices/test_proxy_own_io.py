@@ -10,6 +10,8 @@ the producer; and when the proxy ends, the sockets work as before for their owne
 from __future__ import annotations
 
 import random
+import socket
+import time
 from typing import Any, List
 
 import pytest
@@ -19,6 +21,7 @@ import puremq
 import puremq.devices
 
 from ..conftest import endpoint_for
+from ..hostile._wire import RawPeer, command, last_endpoint, message
 from .helpers import WAIT_S, Background, term_in_time
 
 IMPLS = {"puremq": puremq, "pyzmq": pyzmq}
@@ -126,6 +129,47 @@ def test_single_part_back_pressure_stops_the_producer() -> None:
     assert proxy.error is None, proxy.error
 
 
+def test_while_the_backend_is_full_the_frontend_queues_up_to_its_rcvhwm() -> None:
+    """While the backend cannot take more, the frontend's messages SHALL queue up to its
+    RCVHWM, as with libzmq's proxy (not only what the proxy's thread last read): the
+    producer gets that far before EAGAIN.  Everything else here buffers little."""
+    ctx = puremq.Context()
+    front = ctx.socket(puremq.PULL)
+    back = ctx.socket(puremq.PUSH)
+    front.setsockopt(puremq.RCVHWM, 1000)
+    front.setsockopt(puremq.RCVBUF, 4096)
+    back.setsockopt(puremq.SNDHWM, 10)
+    back.setsockopt(puremq.SNDBUF, 4096)
+    front.bind("tcp://127.0.0.1:*")
+    back.bind("tcp://127.0.0.1:*")
+    proxy = _proxy(ctx, front, back)
+    producer = ctx.socket(puremq.PUSH)
+    producer.setsockopt(puremq.SNDHWM, 10)
+    producer.setsockopt(puremq.SNDBUF, 4096)
+    producer.setsockopt(puremq.SNDTIMEO, 1000)
+    consumer = ctx.socket(puremq.PULL)
+    consumer.setsockopt(puremq.RCVHWM, 10)
+    consumer.setsockopt(puremq.RCVBUF, 4096)
+    consumer.connect(back.last_endpoint.decode())
+    producer.connect(front.last_endpoint.decode())
+    sent = 0
+    try:
+        with pytest.raises(puremq.Again):
+            for _ in range(100_000):
+                producer.send(b"%d:" % sent + b"x" * 100)
+                sent += 1
+        assert 1000 <= sent < 100_000
+        consumer.setsockopt(puremq.RCVTIMEO, int(WAIT_S * 1000))
+        for expected in range(sent):
+            assert consumer.recv() == b"%d:" % expected + b"x" * 100
+    finally:
+        producer.close(linger=0)
+        consumer.close(linger=0)
+        term_in_time(ctx)
+        proxy.join()
+    assert proxy.error is None, proxy.error
+
+
 def test_after_a_steered_proxy_ends_its_sockets_work_for_their_owner() -> None:
     """proxy_steerable returns on TERMINATE; the sockets then send and receive as if the
     proxy had never run (what it wrote and read itself is handed back)."""
@@ -203,3 +247,87 @@ def test_monitored_queue_forwards_what_it_read_itself() -> None:
         term_in_time(ctx)
         queue.join()
     assert queue.error is None, queue.error
+
+
+def test_framed_messages_wait_for_what_is_queued_before_them() -> None:
+    """A connection SHALL refuse messages handed over already framed while messages
+    queued before them have not been written, so the peer gets them in order."""
+    ctx = puremq.Context()
+    push = ctx.socket(puremq.PUSH)
+    push.bind("tcp://127.0.0.1:*")
+    peer = RawPeer.connect(last_endpoint(push))
+    engine = push._engine
+    try:
+        peer.handshake(b"PULL")
+        push.send(b"first")
+        assert peer.read_message() == [b"first"]
+        stream = engine.plain_forward_stream()
+        assert stream is not None
+        engine.owner_flushes = True  # as in the proxy: queued, noted, not written yet
+        push.send(b"queued")
+        assert engine.plain_forward_stream() is None
+        assert not stream.forward_framed(message(b"framed"))
+        engine.flush_owned()  # (or the I/O thread writes it, if it holds the connection)
+        assert peer.read_message() == [b"queued"]
+        assert engine.plain_forward_stream() is stream
+        # refused only while the I/O thread holds the connection (a moment, at most)
+        for _attempt in range(1000):
+            if stream.forward_framed(message(b"framed") + message(b"twice")):
+                break
+            time.sleep(0.001)
+        else:
+            raise AssertionError("the connection stayed busy")
+        assert [peer.read_message() for _ in range(2)] == [[b"framed"], [b"twice"]]
+    finally:
+        engine.owner_flushes = False
+        peer.close()
+        push.close(linger=0)
+        term_in_time(ctx)
+
+
+def test_every_message_goes_out_whole_whatever_the_reads_cut() -> None:
+    """A raw producer writes single-part, long and multipart messages and PINGs in pieces
+    of any size; the raw consumer behind the proxy SHALL read every message whole and in
+    order: the bytes a connection sends for them, nothing cut, nothing in between."""
+    rng = random.Random(11)
+    ctx = puremq.Context()
+    front = ctx.socket(puremq.PULL)
+    back = ctx.socket(puremq.PUSH)
+    front.bind("tcp://127.0.0.1:*")
+    back.bind("tcp://127.0.0.1:*")
+    proxy = _proxy(ctx, front, back)
+    producer = RawPeer.connect(last_endpoint(front))
+    consumer = RawPeer.connect(last_endpoint(back))
+    producer.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    messages = _mixed_messages(4000, seed=5)
+    stream = b"".join(message(*msg) + (command(b"PING", b"\x00\x00")
+                                       if rng.random() < 0.02 else b"")
+                      for msg in messages)
+    try:
+        consumer.handshake(b"PULL")
+        producer.handshake(b"PUSH")
+        def write() -> None:
+            pos = 0
+            while pos < len(stream):
+                size = rng.choice((1, 3, 100, 1500, 9000, 70_000))
+                producer.send(stream[pos:pos + size])
+                pos += size
+        writer = Background(write)
+        # what a connection sends for these messages, and nothing else (the proxy has no
+        # commands of its own to send here)
+        expected = b"".join(message(*msg) for msg in messages)
+        received = bytearray()
+        consumer.sock.settimeout(WAIT_S)
+        while len(received) < len(expected):
+            chunk = consumer.sock.recv(1 << 20)
+            assert chunk, "the proxy closed the connection"
+            received += chunk
+        assert received == expected
+        writer.join()
+        assert writer.error is None, writer.error
+    finally:
+        producer.close()
+        consumer.close()
+        term_in_time(ctx)
+        proxy.join()
+    assert proxy.error is None, proxy.error

@@ -102,3 +102,45 @@ def test_take_tail_refuses_inside_a_large_body() -> None:
     assert decoder.decode(frame[:100_000]) == []
     assert decoder.take_tail() is None
     assert decoder.decode(frame[100_000:]) == [[body]]
+
+
+# -- runs of plain messages (a relay forwards them as they are) ------------------------------
+def test_a_run_spans_every_whole_single_frame_message_in_a_row() -> None:
+    """plain_run_end SHALL cover consecutive final message frames, short and long,
+    empty ones included, and not move the inbox."""
+    run = short(0, b"a") + long(0, b"b" * 300) + short(0, b"") + long(0, b"")
+    inbox = filled(run)
+    assert inbox.plain_run_end() == len(run)
+    assert inbox.pos == 0
+    assert inbox.next_frame() == b"a"
+    assert inbox.plain_run_end() == len(run)
+
+
+@pytest.mark.parametrize("stopper", [
+    short(0x01, b"first part") + short(0, b"last part"),  # multipart
+    short(0x04, b"\x04PING\x00\x00"),                     # command
+    long(0x01, b"x" * 300) + short(0, b"y"),              # long multipart
+    long(0x04, b"\x07MESSAGE" + b"z" * 300),              # long command
+])
+def test_a_run_ends_before_anything_but_a_single_frame_message(stopper: bytes) -> None:
+    """A run SHALL never include a part of a multipart message or a command: those are
+    not messages a connection may send as they are, one after another."""
+    head = short(0, b"one") + long(0, b"two" * 100)
+    inbox = filled(head + stopper + short(0, b"after"))
+    assert inbox.plain_run_end() == len(head)
+    inbox = filled(stopper + short(0, b"after"))
+    assert inbox.plain_run_end() == 0
+
+
+@pytest.mark.parametrize("cut", [1, 2, 5, 9, 10, 200])
+def test_a_run_ends_before_a_frame_the_read_cut(cut: int) -> None:
+    """A run SHALL hold whole frames only."""
+    head = short(0, b"one") + long(0, b"two" * 100)
+    for frame in (long(0, b"c" * 300), short(0, b"c" * 250)):
+        inbox = filled(head + frame[:cut])
+        assert inbox.plain_run_end() == len(head)
+
+
+def test_an_empty_inbox_has_an_empty_run() -> None:
+    inbox = PlainInbox()
+    assert inbox.plain_run_end() == inbox.pos
