@@ -43,6 +43,31 @@ def _mixed_messages(count: int, seed: int) -> List[List[bytes]]:
     return messages
 
 
+def _end(ctx: Any, proxy: Background, *socks: Any) -> None:
+    """Close the test's own sockets, terminate the context: the device ends cleanly."""
+    for sock in socks:
+        sock.close(linger=0)
+    term_in_time(ctx)
+    proxy.join()
+    assert proxy.error is None, proxy.error
+
+
+def _send_until_again(producer: Any, payload: bytes) -> int:
+    """Send numbered messages until the producer gets EAGAIN; how many it sent."""
+    sent = 0
+    with pytest.raises(puremq.Again):
+        for _ in range(2_000_000):
+            producer.send(b"%d:" % sent + payload)
+            sent += 1
+    return sent
+
+
+def _expect_in_order(consumer: Any, sent: int, payload: bytes) -> None:
+    consumer.setsockopt(puremq.RCVTIMEO, int(WAIT_S * 1000))
+    for expected in range(sent):
+        assert consumer.recv() == b"%d:" % expected + payload
+
+
 def _proxy(ctx: Any, front: Any, back: Any) -> Background:
     def run() -> str:
         try:
@@ -80,11 +105,7 @@ def test_a_stream_of_mixed_messages_arrives_whole_and_in_order(transport: str, p
         for msg in messages:
             assert consumer.recv_multipart() == msg
     finally:
-        producer.close(linger=0)
-        consumer.close(linger=0)
-        term_in_time(ctx)
-        proxy.join()
-    assert proxy.error is None, proxy.error
+        _end(ctx, proxy, producer, consumer)
 
 
 def test_single_part_back_pressure_stops_the_producer() -> None:
@@ -108,25 +129,15 @@ def test_single_part_back_pressure_stops_the_producer() -> None:
     consumer.setsockopt(puremq.RCVBUF, 4096)
     consumer.connect(back.last_endpoint.decode())
     payload = b"p" * 100
-    sent = 0
     try:
-        with pytest.raises(puremq.Again):
-            for _ in range(2_000_000):
-                producer.send(b"%d:" % sent + payload)
-                sent += 1
+        sent = _send_until_again(producer, payload)
         assert 10 <= sent < 2_000_000
-        consumer.setsockopt(puremq.RCVTIMEO, int(WAIT_S * 1000))
-        for expected in range(sent):
-            assert consumer.recv() == b"%d:" % expected + payload
+        _expect_in_order(consumer, sent, payload)
         consumer.setsockopt(puremq.RCVTIMEO, 50)
         with pytest.raises(puremq.Again):
             consumer.recv()
     finally:
-        producer.close(linger=0)
-        consumer.close(linger=0)
-        term_in_time(ctx)
-        proxy.join()
-    assert proxy.error is None, proxy.error
+        _end(ctx, proxy, producer, consumer)
 
 
 def test_while_the_backend_is_full_the_frontend_queues_up_to_its_rcvhwm() -> None:
@@ -152,22 +163,12 @@ def test_while_the_backend_is_full_the_frontend_queues_up_to_its_rcvhwm() -> Non
     consumer.setsockopt(puremq.RCVBUF, 4096)
     consumer.connect(back.last_endpoint.decode())
     producer.connect(front.last_endpoint.decode())
-    sent = 0
     try:
-        with pytest.raises(puremq.Again):
-            for _ in range(100_000):
-                producer.send(b"%d:" % sent + b"x" * 100)
-                sent += 1
-        assert 1000 <= sent < 100_000
-        consumer.setsockopt(puremq.RCVTIMEO, int(WAIT_S * 1000))
-        for expected in range(sent):
-            assert consumer.recv() == b"%d:" % expected + b"x" * 100
+        sent = _send_until_again(producer, b"x" * 100)
+        assert 1000 <= sent < 2_000_000
+        _expect_in_order(consumer, sent, b"x" * 100)
     finally:
-        producer.close(linger=0)
-        consumer.close(linger=0)
-        term_in_time(ctx)
-        proxy.join()
-    assert proxy.error is None, proxy.error
+        _end(ctx, proxy, producer, consumer)
 
 
 def test_after_a_steered_proxy_ends_its_sockets_work_for_their_owner() -> None:
@@ -242,11 +243,7 @@ def test_monitored_queue_forwards_what_it_read_itself() -> None:
             assert consumer.recv() == b"message %d" % number
             assert tap.recv_multipart() == [b"in", b"message %d" % number]
     finally:
-        for sock in (producer, consumer, tap):
-            sock.close(linger=0)
-        term_in_time(ctx)
-        queue.join()
-    assert queue.error is None, queue.error
+        _end(ctx, queue, producer, consumer, tap)
 
 
 def test_framed_messages_wait_for_what_is_queued_before_them() -> None:
@@ -328,6 +325,4 @@ def test_every_message_goes_out_whole_whatever_the_reads_cut() -> None:
     finally:
         producer.close()
         consumer.close()
-        term_in_time(ctx)
-        proxy.join()
-    assert proxy.error is None, proxy.error
+        _end(ctx, proxy)
