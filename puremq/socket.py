@@ -20,6 +20,7 @@ from .constants import Errno, Flag, PollEvent, SocketOption, SocketType
 from .error import ZMQBindError, ZMQError
 from .frame import FINISHED_TRACKER, RECEIVE_BODY_TYPE, Frame, MessageTracker, as_send_buffer
 from .constants import COPY_THRESHOLD
+from .zmtp.inbox import unpack_u64 as _unpack_u64
 
 __all__ = ["Socket"]
 
@@ -431,21 +432,26 @@ class Socket:
         inbox = self._inbox
         data = inbox.data
         if data is not None:
-            # The hottest path: the next message is a short single frame in the bytes this
+            # The hottest path: the next message is a single frame in the bytes this
             # thread read from the sole peer (zmtp.inbox; PlainInbox.next_frame, inlined).
             # The inbox is emptied when the socket closes or may hold anything but this.
             pos = inbox.pos
             start = pos + 2
-            if start <= inbox.end and not data[pos]:
-                stop = start + data[pos + 1]
-                if stop <= inbox.end:
+            end = inbox.end
+            if start <= end:
+                flags = data[pos]
+                if not flags:  # a final short frame
+                    stop = start + data[pos + 1]
+                elif flags == 2 and pos + 9 <= end:  # a final long frame
+                    start = pos + 9
+                    stop = start + _unpack_u64(data, pos + 1)[0]
+                else:
+                    stop = end + 1
+                if stop <= end:
                     inbox.pos = stop
                     if copy:
                         return data[start:stop]
                     return self._wrap(data[start:stop], False)
-            frame = inbox.next_frame()
-            if frame is not None:
-                return frame if copy else self._wrap(frame, False)
             self._engine.return_inbox()
         if self._closed:
             raise _closed_error()

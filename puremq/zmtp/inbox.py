@@ -26,7 +26,9 @@ from __future__ import annotations
 import struct
 from typing import Any, Optional
 
-_unpack_u64 = struct.Struct(">Q").unpack_from
+#: a long frame's size, from the 8 octets at an offset
+unpack_u64 = struct.Struct(">Q").unpack_from
+_unpack_u64 = unpack_u64
 
 #: flags byte of a final message frame, short (one size byte) and long (eight)
 FINAL_SHORT = 0x00
@@ -55,7 +57,7 @@ class PlainInbox:
     def next_frame(self) -> Optional[bytes]:
         """The next message if it is a single complete frame, else None (see ``rest``).
 
-        ``Socket.recv`` inlines the short-frame case of this method: keep them alike.
+        ``Socket.recv`` inlines this method: keep them alike.
         """
         data = self.data
         if data is None:
