@@ -439,10 +439,10 @@ class Socket:
             start = pos + 2
             end = inbox.end
             if start <= end:
-                flags = data[pos]
-                if not flags:  # a final short frame
+                kind = data[pos]  # (not ``flags``: that is recv's DONTWAIT argument)
+                if not kind:  # a final short frame
                     stop = start + data[pos + 1]
-                elif flags == 2 and pos + 9 <= end:  # a final long frame
+                elif kind == 2 and pos + 9 <= end:  # a final long frame
                     start = pos + 9
                     stop = start + _unpack_u64(data, pos + 1)[0]
                 else:
