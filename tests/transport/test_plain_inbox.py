@@ -263,3 +263,29 @@ def test_sub_filters_what_it_read_once_it_stops_taking_everything(context: Any) 
         assert [sock.recv() for _ in range(19)] == [b"a%d" % n for n in range(1, 20)]
         with pytest.raises(puremq.Again):
             sock.recv(puremq.NOBLOCK)
+
+
+@pytest.mark.parametrize("kind, peer_type", PLAIN_TYPES, ids=["PULL", "DEALER", "PAIR"])
+def test_a_blocking_recv_waits_for_the_rest_of_a_multipart_message(context: Any, kind: int,
+                                                                  peer_type: bytes) -> None:
+    """A blocking recv SHALL wait for a message whose first part was read with the message
+    before it (the inbox stops there), not fail with EAGAIN."""
+    sock, peer = _pair(context, kind, peer_type)
+    with peer:
+        peer.send(message(b"warm-up"))
+        assert sock.recv() == b"warm-up"  # this thread reads the connection from now on
+        peer.send(message(b"single") + short_more(b"first part"))
+        assert sock.recv() == b"single"
+        timer = threading.Timer(0.2, peer.send, args=(message(b"last part"),))
+        timer.start()
+        try:
+            assert sock.recv() == b"first part"
+            assert sock.rcvmore
+            assert sock.recv() == b"last part"
+        finally:
+            timer.join()
+
+
+def short_more(body: bytes) -> bytes:
+    """A short frame with MORE set: the first part of a multipart message."""
+    return bytes((0x01, len(body))) + body
