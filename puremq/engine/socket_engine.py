@@ -465,9 +465,7 @@ class SocketEngine:
             if timeout_ms == 0 and reader is not stream:
                 raise Again()  # the I/O thread reads: nothing is waiting unread
             if stream is not None and not read_nothing:
-                self._reader = stream
-                self.armed = False  # awake already: what we deliver need not wake us
-                if not stream.app_read(reclaim_after, self._inbox_for(stream)):
+                if not self._read_as_owner(stream, reclaim_after):
                     read_nothing = True
                 elif inbox.data is not None:
                     pattern.fq.last_pipe = pattern.pipes[0]  # (Frame properties)
@@ -532,9 +530,7 @@ class SocketEngine:
             return None
         if self._reader is not stream:
             self.release_reader()
-            self._reader = stream
-        self.armed = False  # awake already: what the read delivers need not wake us
-        if stream.app_read(APP_READ_RECLAIM, self._inbox_for(stream)):
+        if self._read_as_owner(stream, APP_READ_RECLAIM):
             return -1
         self._arm()
         pattern.process_commands()
@@ -543,6 +539,13 @@ class SocketEngine:
         if stream.closed or stream.broken:
             return None
         return stream.fd
+
+    def _read_as_owner(self, stream: "StreamConnection", reclaim_after: float) -> bool:
+        """This thread reads ``stream`` itself (StreamConnection.app_read, plain messages
+        into the inbox where allowed); True if anything was read."""
+        self._reader = stream
+        self.armed = False  # awake already: what the read delivers need not wake us
+        return stream.app_read(reclaim_after, self._inbox_for(stream))
 
     def take_message(self) -> Optional[List[Any]]:
         """A forwarding loop's next message from this socket: the inbox's, then the
