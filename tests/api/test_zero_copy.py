@@ -149,9 +149,12 @@ def test_zero_copy_send_of_a_16_mib_numpy_array_allocates_nothing_near_its_size(
     peer.close()
 
 
-def _libzmq_sender_to(ctx: Any) -> "tuple[Any, Any, Any]":
+def _libzmq_sender_to(ctx: Any, body_type: Any = None) -> "tuple[Any, Any, Any]":
     libzmq_ctx = zmq.Context()
     pull = ctx.socket(puremq.PULL)
+    if body_type is not None:
+        # before the peer connects: a connection takes the engine's body_type when it is made
+        pull._engine.body_type = body_type
     pull.rcvtimeo = int(WAIT_S * 1000)
     port = pull.bind_to_random_port("tcp://127.0.0.1")
     push = libzmq_ctx.socket(zmq.PUSH)
@@ -163,16 +166,15 @@ def _libzmq_sender_to(ctx: Any) -> "tuple[Any, Any, Any]":
 def test_zero_copy_recv_hands_out_the_buffer_the_engine_received_into(ctx: Any) -> None:
     """recv(copy=False) SHALL return a Frame whose buffer is the received bytes, not a copy:
     a change to the buffer the engine read the body into shows through the Frame."""
-    libzmq_ctx, push, pull = _libzmq_sender_to(ctx)
+    made = []
+
+    def recording_body_type(size: int) -> bytearray:
+        buffer = RECEIVE_BODY_TYPE(size)
+        made.append(buffer)
+        return buffer
+
+    libzmq_ctx, push, pull = _libzmq_sender_to(ctx, recording_body_type)
     try:
-        made = []
-
-        def recording_body_type(size: int) -> bytearray:
-            buffer = RECEIVE_BODY_TYPE(size)
-            made.append(buffer)
-            return buffer
-
-        pull._engine.body_type = recording_body_type
         push.send(b"\x01" * SIZE, copy=False)
         frame = pull.recv(copy=False)
         assert isinstance(frame, puremq.Frame)
