@@ -120,6 +120,13 @@ class Reactor:
         self._timers: List[Tuple[float, int, Timer]] = []
         self._timer_seq = itertools.count()
         self._waker = Signaler()
+        # The waker is closed by whichever of stop() and the I/O thread's exit comes last:
+        # stop() writes it after posting the halt, and the thread may have run the halt by
+        # then; closing it on the way out made that write meet a closed pipe (EPIPE) or,
+        # worse, an fd number already reused by someone else.
+        self._waker_holders = 2
+        self._waker_lock = threading.Lock()
+        self._stop_called = False
         self.sleeping = False
         self._running = True
         self._poller.register(self._waker.fileno(), READ)
@@ -141,12 +148,25 @@ class Reactor:
         return threading.current_thread() is self.thread
 
     def stop(self, timeout: Optional[float] = 5.0) -> None:
+        with self._waker_lock:
+            if self._stop_called:
+                return
+            self._stop_called = True
+
         def halt() -> None:
             self._running = False
         self.post(halt)
         self._waker.set()
         if not self.in_io_thread():
             self.thread.join(timeout)
+        self._release_waker()
+
+    def _release_waker(self) -> None:
+        with self._waker_lock:
+            self._waker_holders -= 1
+            last = self._waker_holders == 0
+        if last:
+            self._waker.close()
 
     # -- in the I/O thread ---------------------------------------------------------------
     def register(self, fd: int, events: int, handler: Callable[[int], None]) -> None:
@@ -217,4 +237,4 @@ class Reactor:
             except Exception:  # a bug in a handler must not kill the I/O thread
                 log.exception("puremq I/O thread: unexpected error")
         self._poller.close()
-        self._waker.close()
+        self._release_waker()

@@ -41,7 +41,8 @@ class Signaler:
         except BlockingIOError:
             pass  # already readable: the pipe is full of wake-ups
         except OSError as exc:
-            if exc.errno != _errno.EBADF:
+            # closed already (EBADF), or its reading end is (EPIPE): nobody is left to wake
+            if exc.errno not in (_errno.EBADF, _errno.EPIPE):
                 raise
 
     def clear(self) -> None:
@@ -84,6 +85,8 @@ class Signaler:
         if self.closed:
             return
         self.closed = True
-        os.close(self._read_fd)
+        # the writing end first: a set() racing with this meets a closed fd (EBADF), never a
+        # pipe whose reader is gone (EPIPE)
         if self._write_fd != self._read_fd:
             os.close(self._write_fd)
+        os.close(self._read_fd)
