@@ -162,6 +162,10 @@ class Context:
         for sock in list(self._sockets):
             if sock is not None and not sock.closed:
                 sock.close(linger=linger)
+        # A socket object the garbage collector found unreachable has left the weak set, but
+        # on PyPy its __del__ (which closes it) runs later, possibly not before term() would
+        # wait for it forever: close what is still open underneath as well.
+        self._engine.close_sockets(linger)
         self.term()
 
     def __enter__(self: T) -> T:

@@ -57,6 +57,13 @@ class ContextEngine:
             self._lingering.discard(obj)
             self._cond.notify_all()
 
+    def close_sockets(self, linger: Optional[int] = None) -> None:
+        """Close every socket still open (Context.destroy)."""
+        with self._cond:
+            sockets = list(self._sockets)
+        for engine in sockets:
+            engine.close(linger)
+
     @property
     def open_sockets(self) -> int:
         with self._cond:

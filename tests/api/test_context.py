@@ -174,6 +174,21 @@ def test_destroy_closes_every_socket(zmq_mod: Any) -> None:
     assert all(sock.closed for sock in socks)
 
 
+def test_destroy_closes_a_socket_collected_but_not_finalized_yet() -> None:
+    """destroy() SHALL close every socket of the context and return, including one whose
+    object the garbage collector found unreachable but whose __del__ has not run yet (PyPy
+    runs finalizers later; destroy then hung in term() waiting for that socket)."""
+    import puremq
+    ctx = puremq.Context()
+    sock = ctx.socket(puremq.PULL)
+    engine = sock._engine
+    ctx._sockets.discard(sock)  # what the collector does to the weak set first
+    destroyer = _in_thread(lambda: ctx.destroy(linger=0))
+    destroyer.join(5)
+    assert not destroyer.is_alive(), "destroy() is waiting for a socket nobody closes"
+    assert ctx.closed and engine.closed
+
+
 def test_destroy_linger_keeps_unsent_messages_that_long(zmq_mod: Any) -> None:
     """destroy(linger=300) with a message queued for an absent peer waits ~300 ms."""
     ctx = zmq_mod.Context()
