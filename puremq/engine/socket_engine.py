@@ -55,6 +55,13 @@ MonitorHook = Callable[[int, int, str], None]
 #: How long a sender with a full pipe waits for the I/O thread to let go of the connection
 #: (it may hold the connection's lock while it waits for the GIL this thread holds).
 WRITE_OUT_WAIT = 0.005
+#: A sender about to block on a full pipe writes it out itself only while the pipe holds
+#: about this many bytes or fewer.  Writing a small pipe costs less than waking the I/O
+#: thread and handing it the GIL; a large one is better left to the I/O thread, whose
+#: sendmsg copies into the kernel with the GIL released while this thread goes on
+#: (PUSH -> libzmq PULL, 1M messages: 16 B 794k/s with the write-out vs 678k/s without;
+#: 1 KiB 377k/s vs 468k/s; 128 B 743k vs 784k).
+WRITE_OUT_MAX_BYTES = 64 * 1024
 
 
 class SocketEngine:
@@ -386,20 +393,26 @@ class SocketEngine:
             self._check_open()
             if pattern.xsend(frames):
                 return
-            if self._write_full_pipes():
+            if self._write_full_pipes(frames):
                 continue
             if pattern.xwait_for_space():
                 continue
             if timeout_ms == 0 or not self._wait(deadline):
                 raise Again()
 
-    def _write_full_pipes(self) -> bool:
-        """About to block on full pipes: write them out in this thread instead of waiting
-        for the I/O thread to do it (one batch, one syscall, no hand-over); True if one
-        now has room."""
+    def _write_full_pipes(self, frames: List[Any]) -> bool:
+        """About to block on full pipes: write the small ones out in this thread instead
+        of waiting for the I/O thread to do it (one batch, one syscall, no hand-over);
+        True if one now has room.  A pipe's size in bytes is guessed from the message
+        waiting to go (a stream's messages tend to be alike)."""
         made_room = False
+        message_size = 0
+        for frame in frames:
+            message_size += len(frame)
         for pipe in self.pattern.pipes:
-            if pipe.outbound.full() and self._write_out_pipe(pipe):
+            lane = pipe.outbound
+            if (lane.full() and len(lane.items) * message_size <= WRITE_OUT_MAX_BYTES
+                    and self._write_out_pipe(pipe)):
                 made_room = True
         return made_room
 
