@@ -102,6 +102,13 @@ _getrefcount = getattr(sys, "getrefcount", None) \
     else None
 
 
+#: How many of the last bodies handed out a decoder keeps for reuse.  With one, a reader
+#: that queues a message before the previous one is consumed (the pipe holds one or two
+#: while the next is read) found it still held and allocated a new body for 2 of 3
+#: messages of 1 MiB; a few cover the messages in flight.
+SPARE_BODIES = 4
+
+
 def _copy_into(body: bytearray, start: int, data: Buffer) -> None:
     """``body[start:start + len(data)] = data``, through a view: slice assignment to a
     bytearray subclass (Frame) copies at a tenth of memory speed on CPython.  The view is
@@ -131,8 +138,9 @@ class FrameDecoder:
         self._body_filled = 0
         self._body_flags = 0
         self._exports: List[memoryview] = []
-        #: the last body handed out, kept to be reused if nobody else holds it (CPython)
-        self._spare: Optional[bytearray] = None
+        #: the last bodies handed out, oldest first, kept to be reused once nobody else
+        #: holds them (CPython)
+        self._spares: List[bytearray] = []
         #: set whenever a Command is decoded; the caller clears it (skips a scan otherwise)
         self.saw_command = False
         #: handshake mode: a message frame is refused on its header (its body is never
@@ -207,11 +215,12 @@ class FrameDecoder:
         the kernel and fault it in again, which costs more than the copies of the bytes.
         """
         length = min(size, max(BODY_INITIAL_CHUNK, available))
-        spare = self._spare
-        if spare is not None:
-            self._spare = None
-            # 2 = this local and the getrefcount argument: nobody else
-            if _getrefcount(spare) <= 2:
+        spares = self._spares
+        for index in range(len(spares)):
+            spare = spares[index]
+            # 3 = the list, this local and the getrefcount argument: nobody else
+            if _getrefcount(spare) <= 3:
+                del spares[index]
                 length = min(size, max(length, len(spare)))
                 if len(spare) > length:
                     del spare[length:]
@@ -251,7 +260,10 @@ class FrameDecoder:
         if len(body) != self._body_size:
             del body[self._body_size:]
         if _getrefcount is not None:
-            self._spare = body
+            spares = self._spares
+            spares.append(body)
+            if len(spares) > SPARE_BODIES:
+                del spares[0]
         if flags & FLAG_COMMAND:
             out.append(parse_command(body))
             self.saw_command = True

@@ -3,6 +3,7 @@ and by a ZmtpConnection after its handshake."""
 
 from __future__ import annotations
 
+import itertools
 import platform
 import struct
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from puremq.zmtp import Command, MessageTooLarge, ProtocolError, State
 from puremq.zmtp import framing
-from puremq.zmtp.framing import BODY_MODE_THRESHOLD, FrameDecoder
+from puremq.zmtp.framing import BODY_MODE_THRESHOLD, SPARE_BODIES, FrameDecoder
 
 from ._util import (BYTEWISE, BYTEWISE_ENGINE, EMSGSIZE, EPROTO, WHOLE,
                     ZMTP_MALFORMED_COMMAND_UNSPECIFIED, Feeder, active_stream, command,
@@ -432,3 +433,41 @@ def test_a_body_nobody_holds_any_more_is_reused_for_the_next():
     [[second]] = _decode_in_body_mode(decoder, _large_message(0x22, 2 * BODY_MODE_THRESHOLD))
     assert id(second) == address
     assert second == b"\x22" * (2 * BODY_MODE_THRESHOLD)
+
+
+@pytest.mark.skipif(platform.python_implementation() != "CPython",
+                    reason="reuse follows CPython's reference counts")
+def test_a_body_dropped_is_reused_while_a_later_one_is_still_held():
+    """CPython: a body buffer dropped by everyone else SHALL be reused even when the body
+    decoded after it is still held (a reader queues the next message before the previous
+    one is consumed)."""
+    made = itertools.count()
+
+    class NumberedBody(bytearray):
+        """(an id can be a freed object's: the serial tells buffers apart for sure)"""
+
+    def numbered_body(size: int) -> bytearray:
+        body = NumberedBody(size)
+        body.serial = next(made)  # type: ignore[attr-defined]
+        return body
+
+    decoder = FrameDecoder(body_type=numbered_body)
+    [[first]] = _decode_in_body_mode(decoder, _large_message(0x11))
+    serial = first.serial
+    [[second]] = _decode_in_body_mode(decoder, _large_message(0x22))
+    del first
+    [[third]] = _decode_in_body_mode(decoder, _large_message(0x33))
+    assert third.serial == serial
+    assert second == b"\x22" * len(second) and third == b"\x33" * len(third)
+
+
+@pytest.mark.skipif(platform.python_implementation() != "CPython",
+                    reason="reuse follows CPython's reference counts")
+def test_a_decoder_keeps_at_most_a_few_bodies_for_reuse():
+    """CPython: of the bodies handed out, a decoder SHALL keep at most SPARE_BODIES for
+    reuse (older ones are left to the application or freed)."""
+    decoder = FrameDecoder()
+    held = [_decode_in_body_mode(decoder, _large_message(fill))[0][0]
+            for fill in range(SPARE_BODIES + 3)]
+    assert len(decoder._spares) == SPARE_BODIES
+    assert all(spare is body for spare, body in zip(decoder._spares, held[-SPARE_BODIES:]))
