@@ -393,28 +393,39 @@ class SocketEngine:
             self._check_open()
             if pattern.xsend(frames):
                 return
-            if self._write_full_pipes(frames):
+            if self._write_full_pipes(timeout_ms != 0):
                 continue
             if pattern.xwait_for_space():
                 continue
             if timeout_ms == 0 or not self._wait(deadline):
                 raise Again()
 
-    def _write_full_pipes(self, frames: List[Any]) -> bool:
-        """About to block on full pipes: write the small ones out in this thread instead
-        of waiting for the I/O thread to do it (one batch, one syscall, no hand-over);
-        True if one now has room.  A pipe's size in bytes is guessed from the message
-        waiting to go (a stream's messages tend to be alike)."""
+    def _write_full_pipes(self, would_block: bool) -> bool:
+        """About to block (or fail: DONTWAIT) on full pipes: write them out in this thread
+        instead of waiting for the I/O thread to do it (one batch, one syscall, no
+        hand-over); True if one now has room.  A sender that would block leaves a large
+        pipe to the I/O thread (WRITE_OUT_MAX_BYTES); its size in bytes is guessed from the
+        last message queued on it (a stream's messages tend to be alike).  A DONTWAIT
+        sender writes out whatever the size: it would get EAGAIN, not the I/O thread's
+        help."""
         made_room = False
-        message_size = 0
-        for frame in frames:
-            message_size += len(frame)
         for pipe in self.pattern.pipes:
             lane = pipe.outbound
-            if (lane.full() and len(lane.items) * message_size <= WRITE_OUT_MAX_BYTES
-                    and self._write_out_pipe(pipe)):
-                made_room = True
+            if lane.full() and (not would_block or self._small_enough_to_write_out(lane.items)):
+                if self._write_out_pipe(pipe):
+                    made_room = True
         return made_room
+
+    @staticmethod
+    def _small_enough_to_write_out(items: Any) -> bool:
+        try:
+            last = items[-1]
+        except IndexError:  # taken meanwhile by the I/O thread
+            return False
+        size = 0
+        for frame in last:
+            size += len(frame)
+        return len(items) * size <= WRITE_OUT_MAX_BYTES
 
     def _write_out_pipe(self, pipe: Pipe) -> bool:
         """``pipe``'s outbound lane is full and this thread would block or drop (PUB at
