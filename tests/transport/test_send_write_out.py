@@ -4,7 +4,7 @@ large ones are left to the I/O thread (whose kernel copy runs without the GIL)."
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator, List
+from typing import Any, List
 
 import pytest
 
@@ -12,13 +12,6 @@ import puremq
 from puremq.engine.socket_engine import WRITE_OUT_MAX_BYTES, SocketEngine
 
 WAIT_S = 10.0
-
-
-@pytest.fixture
-def ctx() -> Iterator[Any]:
-    context = puremq.Context()
-    yield context
-    context.destroy(linger=0)
 
 
 def _connected_push(ctx: Any, sndhwm: int) -> "tuple[Any, Any]":
