@@ -143,8 +143,10 @@ def test_bind_to_random_port_default_range(mctx: Any, zmq_mod: Any) -> None:
 
 def test_bind_to_random_port_explicit_range(mctx: Any, zmq_mod: Any) -> None:
     ports = set()
+    socks = []  # kept open: a socket dropped is closed, and its port may be drawn again
     for _ in range(3):
         sock = mctx.socket(zmq_mod.PAIR)
+        socks.append(sock)
         port = sock.bind_to_random_port("tcp://127.0.0.1", min_port=41000, max_port=41200)
         assert 41000 <= port < 41200
         assert sock.last_endpoint.endswith(b":%d" % port)
