@@ -18,7 +18,8 @@ from typing import Any, Callable, Deque, List, Optional, Sequence, TypeVar, Unio
 
 from .constants import Errno, Flag, PollEvent, SocketOption, SocketType
 from .error import ZMQBindError, ZMQError
-from .frame import FINISHED_TRACKER, RECEIVE_BODY_TYPE, Frame, MessageTracker, as_send_buffer
+from .frame import (FINISHED_TRACKER, RECYCLED_BODIES, Frame, MessageTracker, RecyclableBody,
+                    as_send_buffer, recycling_body_type)
 from .constants import COPY_THRESHOLD
 from .zmtp.inbox import unpack_u64 as _unpack_u64
 
@@ -85,7 +86,9 @@ class Socket:
             ctx_or_socket = Context.instance()
         object.__setattr__(self, "context", ctx_or_socket)
         engine = ctx_or_socket._engine.new_socket(socket_type)
-        engine.body_type = RECEIVE_BODY_TYPE
+        # bodies recv(copy=True) copied come back here for the next large body (PyPy)
+        object.__setattr__(self, "_free_bodies", deque())
+        engine.body_type = recycling_body_type(self._free_bodies)
         object.__setattr__(self, "_engine", engine)
         object.__setattr__(self, "_pattern", engine.pattern)
         object.__setattr__(self, "_inbox", engine.inbox)
@@ -420,7 +423,14 @@ class Socket:
         return msg
 
     def _wrap(self, data: Any, more: bool) -> Frame:
-        frame = data if type(data) is Frame else Frame(data)
+        kind = type(data)
+        if kind is Frame:
+            frame = data
+        elif kind is RecyclableBody:
+            frame = data
+            frame.recycle_to = None  # the application's now, for good
+        else:
+            frame = Frame(data)
         frame.more = more
         pipe = self._pattern.fq.last_pipe
         if pipe is not None:
@@ -470,7 +480,15 @@ class Socket:
                 object.__setattr__(self, "_rcvmore", False)
             data = msg[0]
             if copy:
-                return data if type(data) is bytes else bytes(data)
+                if type(data) is bytes:
+                    return data
+                copied = bytes(data)
+                if type(data) is RecyclableBody:
+                    free = self._free_bodies
+                    # made by this socket's engine, never handed out: nobody else holds it
+                    if data.recycle_to is free and len(free) < RECYCLED_BODIES:
+                        free.append(data)
+                return copied
             return self._wrap(data, False)
         self._recv_parts.extend(msg)
         return self._next_part(copy)
