@@ -102,3 +102,12 @@ def _decoded(zmq: Any, message: Dict[str, Any]) -> Event:
 
 def names(events: Sequence[Event]) -> List[str]:
     return [event[0] for event in events]
+
+
+def end_device(ctx: Any, device: "Background", *socks: Any) -> None:
+    """Close the test's own sockets, terminate the context: the device ends cleanly."""
+    for sock in socks:
+        sock.close(linger=0)
+    term_in_time(ctx)
+    device.join()
+    assert device.error is None, device.error

@@ -18,7 +18,7 @@ import zmq as pyzmq
 import puremq
 
 from ..conftest import endpoint_for
-from .helpers import WAIT_S, Background, term_in_time
+from .helpers import WAIT_S, Background, end_device
 
 IMPLS = {"puremq": puremq, "pyzmq": pyzmq}
 
@@ -37,11 +37,7 @@ def _proxy_thread(zmq: Any, ctx: Any, front: Any, back: Any, capture: Any = None
 
 
 def _end(ctx: Any, proxy: Background, *socks: Any) -> None:
-    for sock in socks:
-        sock.close(linger=0)
-    term_in_time(ctx)
-    proxy.join()
-    assert proxy.error is None, proxy.error
+    end_device(ctx, proxy, *socks)
     assert proxy.result == "ETERM"
 
 

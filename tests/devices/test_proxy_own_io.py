@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import socket
 import time
-from typing import Any, List
+from typing import Any, Dict, List
 
 import pytest
 import zmq as pyzmq
@@ -22,7 +22,7 @@ import puremq.devices
 
 from ..conftest import endpoint_for
 from ..hostile._wire import RawPeer, command, last_endpoint, message
-from .helpers import WAIT_S, Background, term_in_time
+from .helpers import WAIT_S, Background, end_device, term_in_time
 
 IMPLS = {"puremq": puremq, "pyzmq": pyzmq}
 
@@ -41,15 +41,6 @@ def _mixed_messages(count: int, seed: int) -> List[List[bytes]]:
         else:
             messages.append([head, b"part" * rng.randrange(0, 100), b""])
     return messages
-
-
-def _end(ctx: Any, proxy: Background, *socks: Any) -> None:
-    """Close the test's own sockets, terminate the context: the device ends cleanly."""
-    for sock in socks:
-        sock.close(linger=0)
-    term_in_time(ctx)
-    proxy.join()
-    assert proxy.error is None, proxy.error
 
 
 def _send_until_again(producer: Any, payload: bytes) -> int:
@@ -76,6 +67,28 @@ def _proxy(ctx: Any, front: Any, back: Any) -> Background:
             return "ETERM"
         return "returned"
     return Background(run, owned=[front, back])
+
+
+def _options(sock: Any, options: Dict[str, int]) -> Any:
+    for name, value in options.items():
+        sock.setsockopt(getattr(puremq, name), value)
+    return sock
+
+
+def _chain(ctx: Any, front: Dict[str, int], back: Dict[str, int], producer: Dict[str, int],
+           consumer: Dict[str, int]) -> "tuple[Background, Any, Any]":
+    """producer PUSH -> PULL front | proxy | back PUSH -> PULL consumer over tcp, each
+    socket with the options given (by name); the proxy runs in the background."""
+    front_sock = _options(ctx.socket(puremq.PULL), front)
+    back_sock = _options(ctx.socket(puremq.PUSH), back)
+    front_sock.bind("tcp://127.0.0.1:*")
+    back_sock.bind("tcp://127.0.0.1:*")
+    proxy = _proxy(ctx, front_sock, back_sock)
+    producer_sock = _options(ctx.socket(puremq.PUSH), producer)
+    consumer_sock = _options(ctx.socket(puremq.PULL), consumer)
+    consumer_sock.connect(back_sock.last_endpoint.decode())
+    producer_sock.connect(front_sock.last_endpoint.decode())
+    return proxy, producer_sock, consumer_sock
 
 
 @pytest.mark.parametrize("peers", ["puremq", "pyzmq"])
@@ -105,29 +118,16 @@ def test_a_stream_of_mixed_messages_arrives_whole_and_in_order(transport: str, p
         for msg in messages:
             assert consumer.recv_multipart() == msg
     finally:
-        _end(ctx, proxy, producer, consumer)
+        end_device(ctx, proxy, producer, consumer)
 
 
 def test_single_part_back_pressure_stops_the_producer() -> None:
     """With the consumer stalled, the proxy stops reading its source: the producer's
     sends fail with EAGAIN after a bounded number of messages, and nothing is lost."""
     ctx = puremq.Context()
-    front = ctx.socket(puremq.PULL)
-    back = ctx.socket(puremq.PUSH)
-    for sock in (front, back):
-        sock.setsockopt(puremq.SNDHWM, 5)
-        sock.setsockopt(puremq.RCVHWM, 5)
-    front.bind("tcp://127.0.0.1:*")
-    back.bind("tcp://127.0.0.1:*")
-    proxy = _proxy(ctx, front, back)
-    producer = ctx.socket(puremq.PUSH)
-    producer.setsockopt(puremq.SNDHWM, 5)
-    producer.setsockopt(puremq.SNDTIMEO, 500)
-    producer.connect(front.last_endpoint.decode())
-    consumer = ctx.socket(puremq.PULL)
-    consumer.setsockopt(puremq.RCVHWM, 5)
-    consumer.setsockopt(puremq.RCVBUF, 4096)
-    consumer.connect(back.last_endpoint.decode())
+    proxy, producer, consumer = _chain(
+        ctx, front={"SNDHWM": 5, "RCVHWM": 5}, back={"SNDHWM": 5, "RCVHWM": 5},
+        producer={"SNDHWM": 5, "SNDTIMEO": 500}, consumer={"RCVHWM": 5, "RCVBUF": 4096})
     payload = b"p" * 100
     try:
         sent = _send_until_again(producer, payload)
@@ -137,7 +137,7 @@ def test_single_part_back_pressure_stops_the_producer() -> None:
         with pytest.raises(puremq.Again):
             consumer.recv()
     finally:
-        _end(ctx, proxy, producer, consumer)
+        end_device(ctx, proxy, producer, consumer)
 
 
 def test_while_the_backend_is_full_the_frontend_queues_up_to_its_rcvhwm() -> None:
@@ -145,30 +145,16 @@ def test_while_the_backend_is_full_the_frontend_queues_up_to_its_rcvhwm() -> Non
     RCVHWM, as with libzmq's proxy (not only what the proxy's thread last read): the
     producer gets that far before EAGAIN.  Everything else here buffers little."""
     ctx = puremq.Context()
-    front = ctx.socket(puremq.PULL)
-    back = ctx.socket(puremq.PUSH)
-    front.setsockopt(puremq.RCVHWM, 1000)
-    front.setsockopt(puremq.RCVBUF, 4096)
-    back.setsockopt(puremq.SNDHWM, 10)
-    back.setsockopt(puremq.SNDBUF, 4096)
-    front.bind("tcp://127.0.0.1:*")
-    back.bind("tcp://127.0.0.1:*")
-    proxy = _proxy(ctx, front, back)
-    producer = ctx.socket(puremq.PUSH)
-    producer.setsockopt(puremq.SNDHWM, 10)
-    producer.setsockopt(puremq.SNDBUF, 4096)
-    producer.setsockopt(puremq.SNDTIMEO, 1000)
-    consumer = ctx.socket(puremq.PULL)
-    consumer.setsockopt(puremq.RCVHWM, 10)
-    consumer.setsockopt(puremq.RCVBUF, 4096)
-    consumer.connect(back.last_endpoint.decode())
-    producer.connect(front.last_endpoint.decode())
+    proxy, producer, consumer = _chain(
+        ctx, front={"RCVHWM": 1000, "RCVBUF": 4096}, back={"SNDHWM": 10, "SNDBUF": 4096},
+        producer={"SNDHWM": 10, "SNDBUF": 4096, "SNDTIMEO": 1000},
+        consumer={"RCVHWM": 10, "RCVBUF": 4096})
     try:
         sent = _send_until_again(producer, b"x" * 100)
         assert 1000 <= sent < 2_000_000
         _expect_in_order(consumer, sent, b"x" * 100)
     finally:
-        _end(ctx, proxy, producer, consumer)
+        end_device(ctx, proxy, producer, consumer)
 
 
 def test_after_a_steered_proxy_ends_its_sockets_work_for_their_owner() -> None:
@@ -243,7 +229,7 @@ def test_monitored_queue_forwards_what_it_read_itself() -> None:
             assert consumer.recv() == b"message %d" % number
             assert tap.recv_multipart() == [b"in", b"message %d" % number]
     finally:
-        _end(ctx, queue, producer, consumer, tap)
+        end_device(ctx, queue, producer, consumer, tap)
 
 
 def test_framed_messages_wait_for_what_is_queued_before_them() -> None:
@@ -325,4 +311,4 @@ def test_every_message_goes_out_whole_whatever_the_reads_cut() -> None:
     finally:
         producer.close()
         consumer.close()
-        _end(ctx, proxy)
+        end_device(ctx, proxy)

@@ -34,12 +34,16 @@ def test_short_and_long_final_frames_come_out_in_order() -> None:
     assert inbox.rest() == b""
 
 
-@pytest.mark.parametrize("stopper", [
+#: what ends a run of plain messages: multipart messages and commands, short and long
+NOT_SINGLE_FRAME_MESSAGES = [
     short(0x01, b"first part") + short(0, b"last part"),  # multipart
     short(0x04, b"\x04PING\x00\x00"),                     # command
     long(0x01, b"x" * 300) + short(0, b"y"),              # long multipart
     long(0x04, b"\x07MESSAGE" + b"z" * 300),              # long command
-])
+]
+
+
+@pytest.mark.parametrize("stopper", NOT_SINGLE_FRAME_MESSAGES)
 def test_anything_but_a_single_frame_message_stops_it(stopper: bytes) -> None:
     data = short(0, b"one") + stopper + short(0, b"after")
     inbox = filled(data)
@@ -116,12 +120,7 @@ def test_a_run_spans_every_whole_single_frame_message_in_a_row() -> None:
     assert inbox.plain_run_end() == len(run)
 
 
-@pytest.mark.parametrize("stopper", [
-    short(0x01, b"first part") + short(0, b"last part"),  # multipart
-    short(0x04, b"\x04PING\x00\x00"),                     # command
-    long(0x01, b"x" * 300) + short(0, b"y"),              # long multipart
-    long(0x04, b"\x07MESSAGE" + b"z" * 300),              # long command
-])
+@pytest.mark.parametrize("stopper", NOT_SINGLE_FRAME_MESSAGES)
 def test_a_run_ends_before_anything_but_a_single_frame_message(stopper: bytes) -> None:
     """A run SHALL never include a part of a multipart message or a command: those are
     not messages a connection may send as they are, one after another."""
