@@ -459,6 +459,10 @@ class Socket:
                     stop = end + 1
                 if stop <= end:
                     inbox.pos = stop
+                    if stop == end:
+                        # (given back now, not at the next recv: the connection may
+                        # have to go back to the I/O thread before then)
+                        self._engine.return_inbox()
                     if copy:
                         return data[start:stop]
                     return self._wrap(data[start:stop], False)

@@ -518,8 +518,11 @@ class SocketEngine:
     def next_from_inbox(self) -> Optional[List[Any]]:
         """The next message if the inbox holds a plain one; else the inbox goes back to
         its connection (its messages are then in the pipe) and None."""
-        frame = self.inbox.next_frame()
+        inbox = self.inbox
+        frame = inbox.next_frame()
         if frame is not None:
+            if inbox.pos == inbox.end:
+                self.return_inbox()
             return [frame]
         self.return_inbox()
         return None

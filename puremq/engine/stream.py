@@ -105,6 +105,9 @@ class StreamConnection:
         #: the owner holds bytes read from here but not yet decoded (zmtp.inbox): nobody
         #: else may read this connection until it gives them back (take_back)
         self.inbox_held = False
+        #: the reclaim timer found the owner holding bytes and stopped: the owner starts
+        #: it again when it gives them back (take_back)
+        self._reclaim_parked = False
         #: set when an application thread hit a fault; the I/O thread closes soon
         self.broken = False
 
@@ -526,6 +529,11 @@ class StreamConnection:
         delivered now, as if just read (commands answered, messages queued in order)."""
         with self.io_lock:
             self.inbox_held = False
+            if self._reclaim_parked:
+                self._reclaim_parked = False
+                self.reactor.call_later(
+                    max(0.0, self._reclaim_after - (_monotonic() - self._app_read_at)),
+                    self._reclaim_reading)
             if not rest or self.closed:
                 return
             zmtp = self.zmtp
@@ -539,9 +547,14 @@ class StreamConnection:
         with self.io_lock:
             if not self.app_reading or self.closed:
                 return
-            # bytes the owner holds come before anything read now: like messages queued
-            # at the high-water mark, they wait for the owner
-            idle = 0.0 if self.inbox_held else _monotonic() - self._app_read_at
+            if self.inbox_held:
+                # bytes the owner holds come before anything read now: like messages
+                # queued at the high-water mark, they wait for the owner.  Without a
+                # timer meanwhile: a thousand such sockets polling every few ms would
+                # keep this thread busy.
+                self._reclaim_parked = True
+                return
+            idle = _monotonic() - self._app_read_at
             if idle < self._reclaim_after:
                 self.reactor.call_later(self._reclaim_after - idle, self._reclaim_reading)
                 return

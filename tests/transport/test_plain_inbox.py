@@ -289,3 +289,41 @@ def test_a_blocking_recv_waits_for_the_rest_of_a_multipart_message(context: Any,
 def short_more(body: bytes) -> bytes:
     """A short frame with MORE set: the first part of a multipart message."""
     return bytes((0x01, len(body))) + body
+
+
+@pytest.mark.parametrize("kind,peer_type", PLAIN_TYPES)
+def test_pings_are_answered_after_the_owner_took_every_message_read(
+        context: Any, kind: int, peer_type: bytes) -> None:
+    """Once recv has handed out every message of the bytes it read, and the owner does
+    not call recv again, the peer's PING SHALL still get its PONG (the I/O thread takes
+    reading back: nothing read waits for the owner)."""
+    sock, peer = _pair(context, kind, peer_type)
+    with peer:
+        peer.send(message(b"only"))
+        assert sock.recv() == b"only"
+        peer.send(command(b"PING", b"\x00\x00" + b"idle"))
+        assert peer.read_command(timeout=5.0) == (b"PONG", b"idle")
+
+
+def test_the_owner_holding_unread_messages_sets_no_timer_meanwhile(
+        context: Any, monkeypatch: Any) -> None:
+    """While the owner holds messages it read but has not received, the I/O thread SHALL
+    not poll for the chance to take reading back; once the owner has received them it
+    SHALL take reading back (a PING is answered)."""
+    from puremq.engine import stream as stream_module
+    calls = []
+    original = stream_module.StreamConnection._reclaim_reading
+
+    def counted(self: Any) -> None:
+        calls.append(time.monotonic())
+        original(self)
+    monkeypatch.setattr(stream_module.StreamConnection, "_reclaim_reading", counted)
+    sock, peer = _pair(context, puremq.PULL, b"PUSH")
+    with peer:
+        peer.send(message(b"first") + message(b"second"))
+        assert sock.recv() == b"first"
+        time.sleep(20 * stream_module.APP_READ_RECLAIM)  # the subject: time passing
+        assert len(calls) <= 1
+        assert sock.recv() == b"second"
+        peer.send(command(b"PING", b"\x00\x00" + b"late"))
+        assert peer.read_command(timeout=5.0) == (b"PONG", b"late")
