@@ -18,8 +18,8 @@ from typing import Any, Callable, Deque, List, Optional, Sequence, TypeVar, Unio
 
 from .constants import Errno, Flag, PollEvent, SocketOption, SocketType
 from .error import ZMQBindError, ZMQError
-from .frame import (FINISHED_TRACKER, RECYCLED_BODIES, Frame, MessageTracker, RecyclableBody,
-                    as_send_buffer, recycling_body_type)
+from .frame import (FINISHED_TRACKER, RECYCLED_BODIES, RECYCLED_BYTES, Frame, MessageTracker,
+                    RecyclableBody, as_send_buffer, recycling_body_type)
 from .constants import COPY_THRESHOLD
 from .zmtp.inbox import unpack_u64 as _unpack_u64
 
@@ -490,7 +490,9 @@ class Socket:
                 if type(data) is RecyclableBody:
                     free = self._free_bodies
                     # made by this socket's engine, never handed out: nobody else holds it
-                    if data.recycle_to is free and len(free) < RECYCLED_BODIES:
+                    if data.recycle_to is free and len(free) < RECYCLED_BODIES and (
+                            not free
+                            or sum(map(len, free)) + len(data) <= RECYCLED_BYTES):
                         free.append(data)
                 return copied
             return self._wrap(data, False)

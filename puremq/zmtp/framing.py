@@ -107,6 +107,10 @@ _getrefcount = getattr(sys, "getrefcount", None) \
 #: while the next is read) found it still held and allocated a new body for 2 of 3
 #: messages of 1 MiB; a few cover the messages in flight.
 SPARE_BODIES = 4
+#: ... and at most this many bytes of them, beyond the newest one: the spares stay
+#: allocated until newer bodies replace them, and four bodies of a few hundred MiB each
+#: would be memory the connection keeps for nothing.
+SPARE_BYTES = 32 << 20
 
 
 def _copy_into(body: bytearray, start: int, data: Buffer) -> None:
@@ -263,6 +267,8 @@ class FrameDecoder:
             spares = self._spares
             spares.append(body)
             if len(spares) > SPARE_BODIES:
+                del spares[0]
+            while len(spares) > 1 and sum(map(len, spares)) > SPARE_BYTES:
                 del spares[0]
         if flags & FLAG_COMMAND:
             out.append(parse_command(body))

@@ -69,3 +69,16 @@ def test_a_frame_handed_out_is_never_reused(ctx: Any) -> None:
     assert kept.bytes == _body(7)
     assert all(body is not kept for body in pull._free_bodies)
 
+
+
+def test_the_bodies_kept_stay_within_a_byte_budget(ctx: Any, monkeypatch: Any) -> None:
+    """The bodies a socket keeps for reuse SHALL together stay within RECYCLED_BYTES (one
+    body is kept whatever its size)."""
+    from puremq import socket as socket_module
+    monkeypatch.setattr(socket_module, "RECYCLED_BYTES", SIZE + SIZE // 2)
+    push, pull = _pair(ctx)
+    for index in range(6):
+        push.send(_body(index))
+    received = [pull.recv() for _ in range(6)]
+    assert received == [_body(index) for index in range(6)]
+    assert len(pull._free_bodies) == 1

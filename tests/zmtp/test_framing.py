@@ -471,3 +471,19 @@ def test_a_decoder_keeps_at_most_a_few_bodies_for_reuse():
             for fill in range(SPARE_BODIES + 3)]
     assert len(decoder._spares) == SPARE_BODIES
     assert all(spare is body for spare, body in zip(decoder._spares, held[-SPARE_BODIES:]))
+
+
+@pytest.mark.skipif(platform.python_implementation() != "CPython",
+                    reason="reuse follows CPython's reference counts")
+def test_the_bodies_kept_for_reuse_stay_within_a_byte_budget(monkeypatch):
+    """CPython: the bodies a decoder keeps for reuse SHALL together stay within
+    SPARE_BYTES, oldest dropped first; the newest is kept whatever its size."""
+    size = 3 * BODY_MODE_THRESHOLD
+    monkeypatch.setattr(framing, "SPARE_BYTES", 2 * size)
+    decoder = FrameDecoder()
+    held = [_decode_in_body_mode(decoder, _large_message(fill, size))[0][0]
+            for fill in range(SPARE_BODIES)]
+    assert [spare is body for spare, body in zip(decoder._spares, held[-2:])] == [True, True]
+    assert len(decoder._spares) == 2
+    [[huge]] = _decode_in_body_mode(decoder, _large_message(0x77, 3 * size))
+    assert len(decoder._spares) == 1 and decoder._spares[0] is huge
