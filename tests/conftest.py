@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from typing import Iterator
@@ -10,6 +11,25 @@ from typing import Iterator
 import pytest
 
 import puremq
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temporary_files_stay_out_of_the_checkout() -> Iterator[None]:
+    """libzmq makes an ``ipc://*`` socket's directory under $TMPDIR, else in the working
+    directory, and 4.3.5 leaves that directory behind at close (it tries rmdir before it
+    unlinks the file): without this, every run left tmpXXXXXX directories in the checkout."""
+    saved = os.environ.get("TMPDIR")
+    directory = tempfile.mkdtemp(prefix="puremq-tests-")
+    os.environ["TMPDIR"] = directory
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = saved
+        # (a child process of some test may still be writing there: never fail the run)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

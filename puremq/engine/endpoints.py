@@ -107,12 +107,17 @@ class Listener:
         close_error = 0
         if self.tmp_dir is not None and self.ipc_path:
             # ipc://*: libzmq removes the file and its directory, and reports CLOSE_FAILED
-            # (with the errno) when that fails, e.g. someone removed the file before us.
+            # (with the errno) when the file cannot be removed, e.g. someone removed it
+            # before us.  The directory is ours either way: removed too, whatever became
+            # of the file (a failed rmdir is not reported, as in libzmq).
             try:
                 os.unlink(self.ipc_path)
-                os.rmdir(self.tmp_dir)
             except OSError as exc:
                 close_error = exc.errno or _errno.EIO
+            try:
+                os.rmdir(self.tmp_dir)
+            except OSError:
+                pass
         elif self._ipc_file is not None:
             # The close runs later in the I/O thread: by then another socket may have bound
             # the same path (libzmq-style rebind), and its file must stay.

@@ -112,3 +112,26 @@ def test_a_second_bind_of_a_path_takes_it_over(mctx: Any, zmq_mod: Any, ipc_dir:
     push.send(b"to the newest")
     assert new.recv() == b"to the newest"
     assert old.poll(100) == 0
+
+
+@pytest.mark.parametrize("file_removed_first", [False, True])
+def test_a_wildcard_listener_removes_its_directory(file_removed_first: bool) -> None:
+    """The directory an ``ipc://*`` bind made SHALL be gone once the listener closes,
+    also when its socket file had been removed by someone else (CLOSE_FAILED)."""
+    import puremq
+    ctx = puremq.Context()
+    try:
+        server = ctx.socket(puremq.PAIR)
+        server.bind("ipc://*")
+        path = server.last_endpoint.decode()[len("ipc://"):]
+        directory = os.path.dirname(path)
+        assert os.path.isdir(directory)
+        if file_removed_first:
+            os.unlink(path)
+        server.close()
+        deadline = time.monotonic() + 5
+        while os.path.exists(directory):  # the I/O thread closes the listener
+            assert time.monotonic() < deadline, "wildcard ipc directory left behind"
+            time.sleep(0.01)
+    finally:
+        ctx.destroy(linger=0)
