@@ -371,8 +371,9 @@ class _Op:
         self.timer: Any = None
 
 
-# what a recv took, to give back: (single frame?, frames or frame, first part of a message?)
-_Record = Tuple[bool, Any, bool]
+# what a recv took, to give back: (single frame?, frames or frame, first part of a message?,
+# more parts of that message after it?)
+_Record = Tuple[bool, Any, bool, bool]
 
 
 def _raw(frame: Any) -> Any:
@@ -380,21 +381,30 @@ def _raw(frame: Any) -> Any:
 
 
 def _take_multipart(sock: "_AsyncSocket", copy: bool, track: bool) -> Tuple[Any, _Record]:
-    parts = sock._recv_parts
-    first = not parts
-    if first and sock._returned:
-        parts.extend(sock._returned.popleft())
+    first = _next_is_first_part(sock)
     msg = _SyncSocket.recv_multipart(sock, _DONTWAIT, copy, track)
-    return msg, (False, msg, first)
+    return msg, (False, msg, first, False)
 
 
 def _take_frame(sock: "_AsyncSocket", copy: bool, track: bool) -> Tuple[Any, _Record]:
-    parts = sock._recv_parts
-    first = not parts
-    if first and sock._returned:
-        parts.extend(sock._returned.popleft())
+    first = _next_is_first_part(sock)
     frame = _SyncSocket.recv(sock, _DONTWAIT, copy, track)
-    return frame, (True, frame, first)
+    return frame, (True, frame, first, sock._rcvmore)
+
+
+def _next_is_first_part(sock: "_AsyncSocket") -> bool:
+    """Whether the next part received begins a message (for the record of the receive).
+
+    RCVMORE says so, not whether parts are waiting: the parts waiting may be a whole
+    message given back, and a receive that took all of one and is given back in its
+    turn must not be taken for the rest of a message -- its frames were then put in
+    front of whatever had been given back meanwhile, and the two came out as one.  A
+    message given back behind another waits in ``_returned`` until the parts are empty.
+    """
+    parts = sock._recv_parts
+    if not parts and sock._returned:
+        parts.extend(sock._returned.popleft())
+    return not sock._rcvmore
 
 
 def _take_decoded(sock: "_AsyncSocket", decode: Callable[[Any], Any]) -> Tuple[Any, _Record]:
@@ -621,21 +631,20 @@ class _AsyncSocket(_SyncSocket):
         """Put back what a recv took whose task never saw it (see the module docs)."""
         if self.closed:
             return
-        single, taken, first = record
+        single, taken, first, more = record
         parts = self._recv_parts
-        if single:
-            parts.appendleft(_raw(taken))
-            object.__setattr__(self, "_rcvmore", not first)
-        else:
-            frames = [_raw(frame) for frame in taken]
-            if not first:  # the rest of a message whose first part was read before
-                parts.extendleft(reversed(frames))
-                object.__setattr__(self, "_rcvmore", True)
-            elif not parts:
-                parts.extend(frames)
-                object.__setattr__(self, "_rcvmore", False)
-            else:  # another message is half read: this one follows it
-                self._returned.appendleft(frames)
+        frames = [_raw(taken)] if single else [_raw(frame) for frame in taken]
+        if not first:  # the rest of a message whose first part was read before
+            parts.extendleft(reversed(frames))
+            object.__setattr__(self, "_rcvmore", True)
+        elif more:  # the first part of a message whose rest waits in the parts
+            parts.appendleft(frames[0])
+            object.__setattr__(self, "_rcvmore", False)
+        elif not parts:  # a whole message
+            parts.extend(frames)
+            object.__setattr__(self, "_rcvmore", False)
+        else:  # a whole message, behind the one waiting (half read, or given back too)
+            self._returned.appendleft(frames)
         self._schedule()
 
     # -- queueing --------------------------------------------------------------------------

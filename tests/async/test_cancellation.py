@@ -145,6 +145,40 @@ def test_whole_message_given_back_behind_a_half_read_one(penv: Env) -> None:
     penv.run(body)
 
 
+@pytest.mark.parametrize("kind", ["recv_multipart", "recv"])
+def test_messages_given_back_in_either_order_stay_whole(penv: Env, kind: str) -> None:
+    """A receive that took a message given back before, itself given back after a later
+    message was: both messages SHALL come out whole, not merged into one, and RCVMORE
+    SHALL be false after each.  (The task awaiting the first is resumed last: its
+    awaitable is driven by hand, as asyncio drives it.)"""
+    a, b = ([b"A", b"a"], [b"B", b"b"]) if kind == "recv_multipart" else ([b"A"], [b"B"])
+
+    async def body() -> None:
+        pull, push = _pushpull(penv)
+        receive = getattr(pull, kind)
+        first = await _cancel_at_handover(receive())
+        taker = receive()
+        resumption = taker.__await__()
+        assert next(resumption) is taker  # waiting, like a task's await
+        await push.send_multipart(a)
+        with pytest.raises(asyncio.CancelledError):
+            await first  # A went back to the socket, and `taker` took it from there
+        await asyncio.wait_for(asyncio.shield(taker), TIMEOUT)
+        later = await _cancel_at_handover(receive())
+        await push.send_multipart(b)
+        with pytest.raises(asyncio.CancelledError):
+            await later  # B went back
+        with pytest.raises(asyncio.CancelledError):
+            resumption.throw(asyncio.CancelledError())  # and now A, a second time
+        got = []
+        for _ in range(2):
+            got.append(await asyncio.wait_for(pull.recv_multipart(), TIMEOUT))
+            assert not pull.rcvmore
+        assert sorted(got) == [a, b]
+        assert await pull.poll(20) == 0
+    penv.run(body)
+
+
 # -- fuzz: random cancellation, seeded --------------------------------------------------
 
 async def _chaos_await(rng: random.Random, make: Callable[[], Any]) -> Any:
