@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, List, Optional
 from ..constants import Event, SocketOption
 from ..zmtp.connection import (ConnectionFailed, HandshakeComplete, PingReceived,
                                ZmtpConnection, null_metadata)
-from ..zmtp.inbox import PlainInbox
+from ..zmtp.inbox import PlainInbox, ping_frames
 from ..zmtp.mechanisms.null import NullMechanism
 from .reactor import READ, WRITE, Reactor, Timer
 
@@ -48,6 +48,10 @@ if TYPE_CHECKING:
 #: with a socketpair in a fresh CPython.
 READ_CHUNK = (128 - 4) << 10
 READS_PER_EVENT = 8
+#: While the owner holds a read it has not received all of (zmtp.inbox), the I/O thread
+#: reads on behind it to answer PINGs, up to this many bytes; then it stops, as at a full
+#: high-water mark.
+READ_BEHIND_MAX = 4 * READ_CHUNK
 WRITE_BATCH = 1 << 18
 FLUSH_FAIRNESS = 1 << 22
 #: A message that finds its connection idle is written by the sending thread itself when
@@ -114,6 +118,16 @@ class StreamConnection:
         #: the reclaim timer found the owner holding bytes and stopped: the owner starts
         #: it again when it gives them back (take_back)
         self._reclaim_parked = False
+        #: the bytes of the owner's last read into its inbox (to find where their last
+        #: whole frame ends)
+        self._inbox_bytes: Optional[bytes] = None
+        #: reading behind the bytes the owner holds: what was read after them, PINGs taken
+        #: out (None when not), the frame the owner's bytes end inside of, and where the
+        #: scan for PINGs goes on (an offset into cut + behind)
+        self._behind: Optional[bytearray] = None
+        self._behind_cut = b""
+        self._behind_scanned = 0
+        self._behind_stopped = False
         #: set when an application thread hit a fault; the I/O thread closes soon
         self.broken = False
 
@@ -204,8 +218,11 @@ class StreamConnection:
             self._handle_events(mask)
 
     def _handle_events(self, mask: int) -> None:
-        if mask & READ and not self.read_paused and not self.app_reading:
-            self._on_readable()
+        if mask & READ and not self.read_paused:
+            if not self.app_reading:
+                self._on_readable()
+            elif self._behind is not None:
+                self._read_behind()
         if mask & WRITE and not self.closed:
             if self.handshaken:
                 self.flush()
@@ -215,8 +232,10 @@ class StreamConnection:
     def _update_interest(self) -> None:
         if self.closed:
             return
-        events = ((0 if self.read_paused or self.app_reading else READ)
-                  | (WRITE if self.want_write else 0))
+        reading = not self.read_paused and (
+            not self.app_reading
+            or (self._behind is not None and not self._behind_stopped))
+        events = (READ if reading else 0) | (WRITE if self.want_write else 0)
         self.reactor.modify(self.fd, events)
 
     # -- reading ------------------------------------------------------------------------
@@ -527,6 +546,7 @@ class StreamConnection:
         if self.track_rx:
             self.last_rx = _monotonic()
         inbox.fill(data, self)
+        self._inbox_bytes = data
         self.inbox_held = True
         return True
 
@@ -535,6 +555,15 @@ class StreamConnection:
         delivered now, as if just read (commands answered, messages queued in order)."""
         with self.io_lock:
             self.inbox_held = False
+            self._inbox_bytes = None
+            behind = self._behind
+            if behind is not None:
+                self._behind = None
+                self._behind_cut = b""
+                self._behind_stopped = False
+                self._update_interest()
+                if behind:
+                    rest = bytes(rest) + bytes(behind)
             if self._reclaim_parked:
                 self._reclaim_parked = False
                 self.reactor.call_later(
@@ -559,12 +588,62 @@ class StreamConnection:
                 # timer meanwhile: a thousand such sockets polling every few ms would
                 # keep this thread busy.
                 self._reclaim_parked = True
+                self._start_reading_behind()
                 return
             idle = _monotonic() - self._app_read_at
             if idle < self._reclaim_after:
                 self.reactor.call_later(self._reclaim_after - idle, self._reclaim_reading)
                 return
             self.app_reading = False
+            self._update_interest()
+
+    def _start_reading_behind(self) -> None:
+        """I/O thread, the owner holding bytes: read on behind them, so that a peer's PINGs
+        are answered (libzmq answers them, the unreceived messages being in its pipe)."""
+        data = self._inbox_bytes
+        if self._behind is not None or data is None or self.closed or self.broken:
+            return
+        self._behind_cut = data[ping_frames(data)[1]:]
+        self._behind = bytearray()
+        self._behind_scanned = 0
+        self._behind_stopped = False
+        self._update_interest()
+
+    def _read_behind(self) -> None:
+        """Read what follows the owner's bytes; answer the PINGs in it and keep the rest,
+        in order, for the owner's take_back.  The end of the stream is left to be found
+        again by whoever reads after that (it stays readable)."""
+        behind = self._behind
+        assert behind is not None
+        try:
+            data = self.sock.recv(READ_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._behind_stopped = True
+            self._update_interest()
+            return
+        if self.track_rx:
+            self.last_rx = _monotonic()
+        behind += data
+        cut = self._behind_cut
+        scan = cut + behind if cut else behind
+        pings, self._behind_scanned = ping_frames(scan, self._behind_scanned, len(cut))
+        if pings:
+            zmtp = self.zmtp
+            items: list = []
+            for start, stop in pings:  # each a whole command at a frame boundary
+                items += zmtp.receive_data(bytes(scan[start:stop]))
+            for start, stop in reversed(pings):
+                del behind[start - len(cut):stop - len(cut)]
+            self._behind_scanned -= sum(stop - start for start, stop in pings)
+            self._deliver_items(items)
+            if not self.closed and not self.broken and zmtp.pending_output:
+                self._flush()
+        if len(behind) >= READ_BEHIND_MAX and not self._behind_stopped:
+            self._behind_stopped = True
             self._update_interest()
 
     def end_app_read(self) -> None:

@@ -24,7 +24,7 @@ checked here; the reader uses the inbox only when MAXMSGSIZE is unlimited.
 from __future__ import annotations
 
 import struct
-from typing import Any, Optional
+from typing import Any, List, Optional, Tuple
 
 #: a long frame's size, from the 8 octets at an offset
 unpack_u64 = struct.Struct(">Q").unpack_from
@@ -115,3 +115,37 @@ class PlainInbox:
     def drop(self) -> None:
         """Forget the bytes (the socket is closing, or its context terminating)."""
         self.data = None
+
+
+#: flags bits (see zmtp.framing)
+_FLAG_LONG = 0x02
+_FLAG_COMMAND = 0x04
+_PING_NAME = b"\x04PING"
+
+
+def ping_frames(data: Any, pos: int = 0, first: int = 0) -> Tuple[List[Tuple[int, int]], int]:
+    """The whole PING command frames among the whole frames of ``data`` from ``pos`` on,
+    as (start, end), leaving out any that starts before ``first``; and where the run of
+    whole frames ends (the start of a frame cut by the end of ``data``).
+
+    For a connection whose owner holds a read (the inbox): what arrives behind it is
+    scanned for PINGs, which are answered at once and taken out of the bytes."""
+    end = len(data)
+    pings: List[Tuple[int, int]] = []
+    while pos + 2 <= end:
+        flags = data[pos]
+        if flags & _FLAG_LONG:
+            if pos + 9 > end:
+                break
+            start = pos + 9
+            stop = start + _unpack_u64(data, pos + 1)[0]
+        else:
+            start = pos + 2
+            stop = start + data[pos + 1]
+        if stop > end:
+            break
+        if (flags & _FLAG_COMMAND and pos >= first
+                and data[start:start + 5] == _PING_NAME):
+            pings.append((pos, stop))
+        pos = stop
+    return pings, pos

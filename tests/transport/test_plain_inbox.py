@@ -327,3 +327,63 @@ def test_the_owner_holding_unread_messages_sets_no_timer_meanwhile(
         assert sock.recv() == b"second"
         peer.send(command(b"PING", b"\x00\x00" + b"late"))
         assert peer.read_command(timeout=5.0) == (b"PONG", b"late")
+
+
+def _ping(context: bytes) -> bytes:
+    return command(b"PING", b"\x00\x00" + context)
+
+
+@pytest.mark.parametrize("kind,peer_type", PLAIN_TYPES)
+def test_pings_are_answered_while_the_owner_holds_messages_not_received_yet(
+        context: Any, kind: int, peer_type: bytes) -> None:
+    """While messages of a read wait in the receiving thread's hands and the application
+    does not call recv, a peer's PING SHALL get its PONG (libzmq answers: its messages
+    wait in a pipe); the messages SHALL then arrive in order, those sent after the PING
+    included."""
+    sock, peer = _pair(context, kind, peer_type)
+    with peer:
+        peer.send(message(b"first") + message(b"second"))
+        assert sock.recv() == b"first"
+        peer.send(_ping(b"one") + message(b"third") + _ping(b"two") + message(b"fourth"))
+        assert peer.read_command(timeout=5.0) == (b"PONG", b"one")
+        assert peer.read_command(timeout=5.0) == (b"PONG", b"two")
+        assert [sock.recv() for _ in range(3)] == [b"second", b"third", b"fourth"]
+        peer.send(message(b"fifth"))
+        assert sock.recv() == b"fifth"
+
+
+def test_a_ping_behind_a_frame_cut_by_the_read_is_answered(context: Any) -> None:
+    """The owner's bytes end inside a frame whose rest arrives later, with a PING and a
+    message behind it: the PING SHALL be answered and every message SHALL arrive whole,
+    in order."""
+    sock, peer = _pair(context, puremq.PULL, b"PUSH")
+    with peer:
+        cut = message(b"C" * 1000)
+        peer.send(b"".join(message(b"%d" % n) for n in range(5)) + cut[:7])
+        assert sock.recv() == b"0"
+        time.sleep(0.1)  # the subject: the I/O thread starts reading behind the held bytes
+        peer.send(cut[7:] + _ping(b"late") + message(b"after"))
+        assert peer.read_command(timeout=5.0) == (b"PONG", b"late")
+        got = [sock.recv() for _ in range(6)]
+        assert got == [b"%d" % n for n in range(1, 5)] + [b"C" * 1000, b"after"]
+
+
+def test_reading_behind_the_owner_stops_at_a_bound_and_loses_nothing(context: Any) -> None:
+    """What arrives behind the bytes the owner holds is kept only up to a bound (then the
+    connection is left unread, as at a full high-water mark); every message SHALL still
+    arrive, in order."""
+    from puremq.engine.stream import READ_BEHIND_MAX
+    sock, peer = _pair(context, puremq.PULL, b"PUSH")
+    with peer:
+        peer.send(message(b"first") + message(b"second"))
+        assert sock.recv() == b"first"
+        count = 3 * READ_BEHIND_MAX // 1000
+        flood = b"".join(message(b"%06d" % n + b"f" * 994) for n in range(count))
+        sender = threading.Thread(target=peer.send, args=(flood,))
+        sender.start()
+        time.sleep(0.2)  # the subject: the owner leaves its bytes unreceived meanwhile
+        assert sock.recv() == b"second"
+        for n in range(count):
+            assert sock.recv()[:6] == b"%06d" % n
+        sender.join(WAIT_MS / 1000)
+        assert not sender.is_alive()
