@@ -74,3 +74,27 @@ def test_libzmq_stream_of_mixed_messages_arrives_in_order(net: Net, sender: str,
     assert len(got) == len(expected)
     for number, (mine, theirs) in enumerate(zip(got, expected)):
         assert mine == theirs, f"message {number} differs"
+
+
+def test_libzmq_heartbeats_are_answered_while_messages_wait_unreceived(net: Net) -> None:
+    """A libzmq PUSH with ZMQ_HEARTBEAT_TIMEOUT sends a burst; the puremq PULL receives one
+    message and then none for several timeouts.  The connection SHALL stay up (libzmq
+    reports no DISCONNECTED: every PING got its PONG), and every message SHALL arrive."""
+    import time
+
+    import zmq
+    pm = net.socket("pm", "PULL")
+    lz = net.socket("lz", "PUSH", [("HEARTBEAT_IVL", 50), ("HEARTBEAT_TIMEOUT", 250)])
+    monitor = lz.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+    try:
+        lz.connect(net.bind(pm, "tcp"))
+        for number in range(20):
+            lz.send(b"%02d" % number)
+        assert pm.recv() == b"00"
+        time.sleep(1.0)  # the subject: the application does not receive meanwhile
+        assert not monitor.poll(0), "libzmq dropped the connection (a PING unanswered)"
+        lz.send(b"after")
+        assert [pm.recv() for _ in range(20)] == [b"%02d" % n for n in range(1, 20)] + [b"after"]
+    finally:
+        lz.disable_monitor()
+        monitor.close(linger=0)
