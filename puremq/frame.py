@@ -302,11 +302,6 @@ def _receive_body(size: int) -> bytearray:
 #: what the engine receives large bodies into (see SocketEngine.body_type)
 RECEIVE_BODY_TYPE = bytearray if BUFFER_PROTOCOL_EXPORT else _receive_body
 
-#: How many received bodies a socket keeps for reuse after recv(copy=True) copied them.
-RECYCLED_BODIES = 4
-#: ... of at most this many bytes together (one body of any size is always kept).
-RECYCLED_BYTES = 32 << 20
-
 if sys.implementation.name != "cpython" and not BUFFER_PROTOCOL_EXPORT:
 
     class RecyclableBody(Frame):

@@ -18,9 +18,10 @@ from typing import Any, Callable, Deque, List, Optional, Sequence, TypeVar, Unio
 
 from .constants import Errno, Flag, PollEvent, SocketOption, SocketType
 from .error import ZMQBindError, ZMQError
-from .frame import (FINISHED_TRACKER, RECYCLED_BODIES, RECYCLED_BYTES, Frame, MessageTracker,
-                    RecyclableBody, as_send_buffer, recycling_body_type)
+from .frame import (FINISHED_TRACKER, Frame, MessageTracker, RecyclableBody, as_send_buffer,
+                    recycling_body_type)
 from .constants import COPY_THRESHOLD
+from .zmtp.framing import keep_spare
 from .zmtp.inbox import unpack_u64 as _unpack_u64
 
 __all__ = ["Socket"]
@@ -490,10 +491,8 @@ class Socket:
                 if type(data) is RecyclableBody:
                     free = self._free_bodies
                     # made by this socket's engine, never handed out: nobody else holds it
-                    if data.recycle_to is free and len(free) < RECYCLED_BODIES and (
-                            not free
-                            or sum(map(len, free)) + len(data) <= RECYCLED_BYTES):
-                        free.append(data)
+                    if data.recycle_to is free:
+                        keep_spare(free, data)
                 return copied
             return self._wrap(data, False)
         self._recv_parts.extend(msg)

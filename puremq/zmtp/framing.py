@@ -102,15 +102,27 @@ _getrefcount = getattr(sys, "getrefcount", None) \
     else None
 
 
-#: How many of the last bodies handed out a decoder keeps for reuse.  With one, a reader
-#: that queues a message before the previous one is consumed (the pipe holds one or two
-#: while the next is read) found it still held and allocated a new body for 2 of 3
-#: messages of 1 MiB; a few cover the messages in flight.
+#: How many of the last large bodies are kept for reuse (a decoder's on CPython, a
+#: socket's on PyPy).  With one, a reader that queues a message before the previous one is
+#: consumed (the pipe holds one or two while the next is read) found it still held and
+#: allocated a new body for 2 of 3 messages of 1 MiB; a few cover the messages in flight.
 SPARE_BODIES = 4
 #: ... and at most this many bytes of them, beyond the newest one: the spares stay
 #: allocated until newer bodies replace them, and four bodies of a few hundred MiB each
 #: would be memory the connection keeps for nothing.
 SPARE_BYTES = 32 << 20
+
+
+def keep_spare(spares: Any, body: bytearray) -> None:
+    """Keep ``body`` for reuse in ``spares`` (a list or deque, oldest first); beyond
+    SPARE_BODIES bodies or SPARE_BYTES bytes the oldest go, the newest stays whatever its
+    size.  Who decides that a body is free differs (a decoder's reference counts on
+    CPython, ``recv(copy=True)`` on PyPy); what is kept does not."""
+    spares.append(body)
+    if len(spares) > SPARE_BODIES:
+        del spares[0]
+    while len(spares) > 1 and sum(map(len, spares)) > SPARE_BYTES:
+        del spares[0]
 
 
 def _copy_into(body: bytearray, start: int, data: Buffer) -> None:
@@ -264,12 +276,7 @@ class FrameDecoder:
         if len(body) != self._body_size:
             del body[self._body_size:]
         if _getrefcount is not None:
-            spares = self._spares
-            spares.append(body)
-            if len(spares) > SPARE_BODIES:
-                del spares[0]
-            while len(spares) > 1 and sum(map(len, spares)) > SPARE_BYTES:
-                del spares[0]
+            keep_spare(self._spares, body)
         if flags & FLAG_COMMAND:
             out.append(parse_command(body))
             self.saw_command = True

@@ -72,10 +72,10 @@ def test_a_frame_handed_out_is_never_reused(ctx: Any) -> None:
 
 
 def test_the_bodies_kept_stay_within_a_byte_budget(ctx: Any, monkeypatch: Any) -> None:
-    """The bodies a socket keeps for reuse SHALL together stay within RECYCLED_BYTES (one
+    """The bodies a socket keeps for reuse SHALL together stay within SPARE_BYTES (one
     body is kept whatever its size)."""
-    from puremq import socket as socket_module
-    monkeypatch.setattr(socket_module, "RECYCLED_BYTES", SIZE + SIZE // 2)
+    from puremq.zmtp import framing
+    monkeypatch.setattr(framing, "SPARE_BYTES", SIZE + SIZE // 2)
     push, pull = _pair(ctx)
     for index in range(6):
         push.send(_body(index))
