@@ -112,8 +112,8 @@ class StreamConnection:
         #: dropped its read interest meanwhile)
         self.app_reading = False
         self._app_read_at = 0.0
-        #: the owner holds bytes read from here but not yet decoded (zmtp.inbox): nobody
-        #: else may read this connection until it gives them back (take_back)
+        #: the owner holds bytes read from here but not yet decoded (zmtp.inbox): what is
+        #: read meanwhile (behind them, for PINGs) is decoded only after them (take_back)
         self.inbox_held = False
         #: the reclaim timer found the owner holding bytes and stopped: the owner starts
         #: it again when it gives them back (take_back)
@@ -583,10 +583,10 @@ class StreamConnection:
             if not self.app_reading or self.closed:
                 return
             if self.inbox_held:
-                # bytes the owner holds come before anything read now: like messages
-                # queued at the high-water mark, they wait for the owner.  Without a
-                # timer meanwhile: a thousand such sockets polling every few ms would
-                # keep this thread busy.
+                # bytes the owner holds come before anything read now: reading stays
+                # the owner's, and this thread only reads on behind them (PINGs).  No
+                # timer meanwhile (take_back starts it again): a thousand such sockets
+                # polling every few ms would keep this thread busy.
                 self._reclaim_parked = True
                 self._start_reading_behind()
                 return

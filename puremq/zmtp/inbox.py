@@ -26,6 +26,8 @@ from __future__ import annotations
 import struct
 from typing import Any, List, Optional, Tuple
 
+from .framing import FLAG_COMMAND, FLAG_LONG
+
 #: a long frame's size, from the 8 octets at an offset
 unpack_u64 = struct.Struct(">Q").unpack_from
 _unpack_u64 = unpack_u64
@@ -117,9 +119,7 @@ class PlainInbox:
         self.data = None
 
 
-#: flags bits (see zmtp.framing)
-_FLAG_LONG = 0x02
-_FLAG_COMMAND = 0x04
+#: a command frame's body starts with its name's length and the name
 _PING_NAME = b"\x04PING"
 
 
@@ -134,7 +134,7 @@ def ping_frames(data: Any, pos: int = 0, first: int = 0) -> Tuple[List[Tuple[int
     pings: List[Tuple[int, int]] = []
     while pos + 2 <= end:
         flags = data[pos]
-        if flags & _FLAG_LONG:
+        if flags & FLAG_LONG:
             if pos + 9 > end:
                 break
             start = pos + 9
@@ -144,7 +144,7 @@ def ping_frames(data: Any, pos: int = 0, first: int = 0) -> Tuple[List[Tuple[int
             stop = start + data[pos + 1]
         if stop > end:
             break
-        if (flags & _FLAG_COMMAND and pos >= first
+        if (flags & FLAG_COMMAND and pos >= first
                 and data[start:start + 5] == _PING_NAME):
             pings.append((pos, stop))
         pos = stop
