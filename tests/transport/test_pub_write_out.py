@@ -57,6 +57,52 @@ def test_pub_does_not_drop_while_the_kernel_takes_the_bytes(ctx: Any) -> None:
     peer.close()
 
 
+def test_pub_at_sndhwm_does_not_take_segments_being_written_for_a_full_kernel(
+        ctx: Any) -> None:
+    """A PUB SHALL drop at SNDHWM only when the subscriber's kernel buffer is known to be
+    full: segments the I/O thread has taken to write (it may be preempted in the middle of
+    its send) are written out, not a reason to drop."""
+    pub = ctx.socket(puremq.PUB)
+    pub.sndhwm = 20
+    pub.bind("tcp://127.0.0.1:*")
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    raw.settimeout(WAIT_MS / 1000)
+    raw.connect(tcp_address(last_endpoint(pub)))
+    peer = RawPeer(raw)
+    peer.send(GREETING + ready(b"SUB") + command(b"SUBSCRIBE", b""))
+    peer.expect_ready()
+    pub.send(b"first")
+    while True:
+        try:
+            if peer.read_message(timeout=0.05) == [b"first"]:
+                break
+        except (AssertionError, socket.timeout):  # the SUBSCRIBE was not applied yet
+            pub.send(b"first")
+    stream = pub._engine.pattern.pipes[0].peer.current_stream
+    # the I/O thread is kept busy elsewhere, and the connection left as it looks while
+    # that thread writes: a segment taken, the kernel not (known to be) full
+    io_thread_parked = threading.Event()
+    release_io_thread = threading.Event()
+
+    def park() -> None:
+        io_thread_parked.set()
+        release_io_thread.wait(WAIT_MS / 1000)
+    stream.reactor.post(park)
+    try:
+        assert io_thread_parked.wait(WAIT_MS / 1000)
+        with stream.io_lock:
+            stream.out_segments = [b""]
+        count = 3 * pub.sndhwm
+        for number in range(count):
+            pub.send(b"%06d" % number)
+    finally:
+        release_io_thread.set()
+    received = [peer.read_message()[0] for _ in range(count)]
+    assert received == [b"%06d" % number for number in range(count)]
+    peer.close()
+
+
 def test_pub_never_blocks_on_a_subscriber_that_stopped_reading(ctx: Any) -> None:
     """A PUB SHALL NOT block: a subscriber that reads nothing costs it dropped messages, not
     a stalled send, however much is sent."""
