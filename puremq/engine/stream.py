@@ -452,13 +452,43 @@ class StreamConnection:
                 and not self.broken and not self.out_segments
                 and self.io_lock.acquire(False)):
             try:
-                self._flush()
+                self._write_kicked()
                 done = not self.out_segments and not self.want_write
             finally:
                 self.io_lock.release()
             if done:
                 return
         self.reactor.schedule_flush(self)
+
+    def _write_kicked(self) -> None:
+        """kick's write: the lane has just gone busy, so it usually holds one message.  A
+        small one is framed as one object and sent as it is (a request, a reply: the
+        encoder's batching has nothing to batch); anything else goes through _flush."""
+        pipe = self.pipe
+        if pipe is None or self.closed or self.want_write or self.converts_subscriptions:
+            self._flush()
+            return
+        lane = pipe.outbound
+        items = lane.items
+        data = self.zmtp.frame_alone(items[0]) if len(items) == 1 else None
+        if data is None:
+            self._flush()
+            return
+        items.popleft()
+        lane.idle()  # (this thread is the lane's only producer: it stays empty)
+        if lane.waiting:
+            lane.took()
+        try:
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as exc:
+            self._peer_closed(exc)
+            return
+        if sent < len(data):
+            self.out_segments = [memoryview(data)[sent:]]
+            self._inflight = [data]
+            self._want_writable()
 
     def write_direct(self, wait: float = 0.0) -> bool:
         """The owner thread writes what is queued (its send would block otherwise); False

@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from .errors import ZMTP_INVALID_METADATA, ZMTP_MALFORMED_COMMAND_UNSPECIFIED, \
     ZMTP_UNEXPECTED_COMMAND, ProtocolError
-from .framing import Buffer, Command, DefaultFrameEncoder, FrameDecoder
+from .framing import Buffer, Command, DefaultFrameEncoder, FrameDecoder, frame_small_message
 from .greeting import GREETING_SIZE, PeerGreeting, check_partial_greeting, encode_greeting, \
     parse_greeting
 from .mechanisms.base import Mechanism, MechanismStatus
@@ -287,6 +287,15 @@ class ZmtpConnection:
 
     def send_message(self, frames: List[Buffer]) -> None:
         self._encoder.message(frames)
+
+    def frame_alone(self, frames: List[Any]) -> Optional[bytes]:
+        """``frames`` framed as one ``bytes`` for a writer to send at once, on its own:
+        only while nothing else is encoded and waiting (it would have to go first) and
+        only for a message of small ``bytes`` frames (framing.frame_small_message); else
+        None, and the message goes through the encoder as usual."""
+        if self._encoder.pending or self.state is not State.ACTIVE:
+            return None
+        return frame_small_message(frames)
 
     def send_framed(self, data: Buffer) -> None:
         """Whole message frames, already in ZMTP framing (a relay forwarding what another

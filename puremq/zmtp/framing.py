@@ -393,6 +393,43 @@ class FrameDecoder:
 _SHORT_LAST = [bytes((0, n)) for n in range(256)]
 _SHORT_MORE = [bytes((FLAG_MORE, n)) for n in range(256)]
 _LONG_LAST = bytes((FLAG_LONG,))
+_LONG_HEADER = (bytes((FLAG_LONG,)), bytes((FLAG_LONG | FLAG_MORE,)))
+
+
+def frame_small_message(frames: List[Any]) -> Optional[bytes]:
+    """A whole message of ``bytes`` frames, each under ZERO_COPY_THRESHOLD, framed as one
+    ``bytes`` (what a lone message written directly needs: one object, one send); None if
+    a frame is of another type or larger (the encoder's segments handle those)."""
+    if len(frames) == 1:
+        frame = frames[0]
+        if type(frame) is not bytes:
+            return None
+        size = len(frame)
+        if size < 256:
+            return _SHORT_LAST[size] + frame
+        if size < ZERO_COPY_THRESHOLD:
+            return _LONG_LAST + _U64.pack(size) + frame
+        return None
+    if len(frames) == 2:  # a request or reply: the delimiter, then the body
+        first, second = frames
+        if (type(first) is bytes and type(second) is bytes and len(first) < 256
+                and len(second) < 256):
+            return _SHORT_MORE[len(first)] + first + _SHORT_LAST[len(second)] + second
+    pieces = []
+    last = len(frames) - 1
+    for index, frame in enumerate(frames):
+        if type(frame) is not bytes:
+            return None
+        size = len(frame)
+        if size < 256:
+            pieces.append((_SHORT_MORE if index < last else _SHORT_LAST)[size])
+        elif size < ZERO_COPY_THRESHOLD:
+            pieces.append(_LONG_HEADER[index < last])
+            pieces.append(_U64.pack(size))
+        else:
+            return None
+        pieces.append(frame)
+    return b"".join(pieces)
 
 
 def frame_header(size: int, more: bool = False, command: bool = False) -> bytes:
@@ -500,7 +537,6 @@ class FrameEncoder:
         return bool(self._small) or bool(self._segments)
 
 
-_LONG_HEADER = (bytes((FLAG_LONG,)), bytes((FLAG_LONG | FLAG_MORE,)))
 
 
 class JoiningFrameEncoder(FrameEncoder):

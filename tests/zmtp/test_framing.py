@@ -487,3 +487,41 @@ def test_the_bodies_kept_for_reuse_stay_within_a_byte_budget(monkeypatch):
     assert len(decoder._spares) == 2
     [[huge]] = _decode_in_body_mode(decoder, _large_message(0x77, 3 * size))
     assert len(decoder._spares) == 1 and decoder._spares[0] is huge
+
+
+# -- a lone message framed as one object (frame_small_message, ZmtpConnection.frame_alone) ---
+@pytest.mark.parametrize("frames", [
+    [b""], [b"hello"], [b"x" * 255], [b"y" * 256], [b"z" * (framing.ZERO_COPY_THRESHOLD - 1)],
+    [b"", b"request"], [b"ab", b"y" * 256], [b"x" * 255, b""], [b"id", b"", b"w" * 300, b"last"],
+])
+def test_a_small_message_is_framed_as_the_encoder_frames_it(frames):
+    """Short sizes below 256, long ones from 256 on, MORE on every frame but the last:
+    the same bytes as the hand-built vector, in one ``bytes``."""
+    framed = framing.frame_small_message(list(frames))
+    assert type(framed) is bytes
+    assert framed == message(*frames)
+
+
+@pytest.mark.parametrize("frames", [
+    [b"x" * framing.ZERO_COPY_THRESHOLD], [b"", b"x" * framing.ZERO_COPY_THRESHOLD],
+    [bytearray(b"abc")], [memoryview(b"abc")], [b"", memoryview(b"abc")],
+])
+def test_a_large_or_borrowed_frame_is_left_to_the_encoder(frames):
+    """Frames of zero-copy size, or not ``bytes`` (buffers the application lent, which a
+    tracker may follow), are not framed alone: None."""
+    assert framing.frame_small_message(list(frames)) is None
+
+
+def test_a_message_is_framed_alone_only_when_nothing_else_waits_to_go_first():
+    """A connection frames a lone message for a direct write only once ACTIVE and only
+    while nothing it encoded earlier (here the PONG to a PING) waits to be sent."""
+    conn = new_connection("DEALER")
+    assert conn.frame_alone([b"early"]) is None  # still in the handshake
+    conn.receive_data(active_stream())
+    conn.bytes_to_send()  # greeting and READY, written
+    assert conn.frame_alone([b"now"]) == message(b"now")
+    conn.receive_data(command(b"PING", b"\x00\x00"))
+    assert conn.pending_output
+    assert conn.frame_alone([b"after the pong"]) is None
+    conn.bytes_to_send()
+    assert conn.frame_alone([b"after the pong"]) == message(b"after the pong")

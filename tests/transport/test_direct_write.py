@@ -1,0 +1,87 @@
+"""A lone message written in the sending thread (StreamConnection.kick): framed as one
+object and sent with one call; what the kernel does not take is left to the I/O thread,
+ahead of every later message."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any, Iterator, List, Tuple, Union
+
+import pytest
+
+import puremq
+
+from ..hostile._wire import GREETING, RawPeer, last_endpoint, message, ready
+
+WAIT_S = 10.0
+
+
+@pytest.fixture
+def ctx() -> Iterator[Any]:
+    context = puremq.Context()
+    yield context
+    context.destroy(linger=0)
+
+
+class ShortFirstSend:
+    """A connection's socket whose first send takes only ``first`` bytes (an int) or
+    raises EAGAIN ("eagain"), as a kernel with little room would; it notes who sent what."""
+
+    def __init__(self, sock: socket.socket, first: Union[int, str]) -> None:
+        self._sock = sock
+        self._first = first
+        self.calls: List[Tuple[threading.Thread, bytes]] = []
+
+    def send(self, data: Any, *flags: int) -> int:
+        self.calls.append((threading.current_thread(), bytes(data)))
+        if len(self.calls) == 1:
+            if self._first == "eagain":
+                raise BlockingIOError()
+            return self._sock.send(bytes(data)[:self._first])
+        return self._sock.send(data, *flags)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+@pytest.mark.parametrize("first", [3, "eagain"])
+@pytest.mark.parametrize("frames", [[b"A" * 100], [b"", b"B" * 300]],
+                         ids=["single", "multipart"])
+def test_what_the_kernel_does_not_take_of_a_direct_write_goes_out_first(
+        ctx: Any, first: Union[int, str], frames: List[bytes]) -> None:
+    """A lone message after a pause SHALL be sent by the sending thread in one call, as
+    one framed object; the part the kernel refuses SHALL be written by the I/O thread
+    before any message sent after it."""
+    push = ctx.socket(puremq.PUSH)
+    push.bind("tcp://127.0.0.1:*")
+    peer = RawPeer.connect(last_endpoint(push))
+    peer.send(GREETING + ready(b"PULL"))
+    peer.expect_ready()
+    push.send(b"hello")  # waits for the pipe; the connection is then handshaken
+    assert peer.read_message() == [b"hello"]
+    engine = push._engine
+    stream = engine.pattern.pipes[0].peer.current_stream
+    wrapped = ShortFirstSend(stream.sock, first)
+    io_thread_parked = threading.Event()
+    release_io_thread = threading.Event()
+
+    def park() -> None:  # the I/O thread must not write before the test says so
+        io_thread_parked.set()
+        release_io_thread.wait(WAIT_S)
+    stream.reactor.post(park)
+    try:
+        assert io_thread_parked.wait(WAIT_S)
+        stream.sock = wrapped
+        engine.last_kick = float("-inf")  # a pause before this message
+        push.send_multipart(frames)
+        push.send(b"next")
+        assert len(wrapped.calls) == 1
+        sender, sent = wrapped.calls[0]
+        assert sender is threading.current_thread()
+        assert sent == message(*frames)
+    finally:
+        release_io_thread.set()
+    assert peer.read_message() == frames
+    assert peer.read_message() == [b"next"]
+    peer.close()
