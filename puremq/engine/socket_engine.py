@@ -495,11 +495,12 @@ class SocketEngine:
             if timeout_ms == 0 and reader is not stream:
                 raise Again()  # the I/O thread reads: nothing is waiting unread
             if stream is not None and not read_nothing:
-                if not self._read_as_owner(stream, reclaim_after):
+                if not self._read_as_owner(stream, reclaim_after, True):
                     read_nothing = True
                 elif inbox.data is not None:
                     pattern.fq.last_pipe = pattern.pipes[0]  # (Frame properties)
-                    msg = self.next_from_inbox()
+                    msg = (self.next_from_inbox() if pattern.plain_receive
+                           else self._delimited_from_inbox())
                     if msg is not None:
                         return msg
                 continue  # look again (re-armed) before waiting
@@ -511,15 +512,29 @@ class SocketEngine:
             if not waited:
                 raise Again()
 
-    def _inbox_for(self, stream: "StreamConnection") -> Optional[PlainInbox]:
-        """The inbox, if plain messages from ``stream`` may be parsed out of its bytes:
-        the socket's only peer, messages handed out as they come, no size limit."""
+    def _inbox_for(self, stream: "StreamConnection", delimited: bool) -> Optional[PlainInbox]:
+        """The inbox, if messages from ``stream`` may be parsed out of its bytes: the
+        socket's only peer, no size limit, and messages handed out as they come
+        (plain_receive) or, for a ``delimited`` reader, requests and replies
+        (receives_delimited: recv_waiting, which takes one and gives the rest back)."""
         pattern = self.pattern
-        if (pattern.plain_receive and len(pattern.pipes) == 1
-                and self.options[SocketOption.MAXMSGSIZE] < 0
-                and not pattern.pipes[0].inbound.conflate):
+        if (len(pattern.pipes) == 1 and self.options[SocketOption.MAXMSGSIZE] < 0
+                and not pattern.pipes[0].inbound.conflate
+                and (pattern.plain_receive or (delimited and pattern.receives_delimited))):
             return self.inbox
         return None
+
+    def _delimited_from_inbox(self) -> Optional[List[Any]]:
+        """REQ, REP: the request or reply the inbox begins with, as xrecv would return it,
+        if it is a plain one (``[b"", body]``).  The rest goes back to the connection at
+        once: these patterns take one message between two sends, and what follows it must
+        be in the pipe, where xrecv and xsend look."""
+        inbox = self.inbox
+        body = inbox.next_delimited()
+        self.return_inbox()
+        if body is None:
+            return None
+        return self.pattern.take_delimited(self.pattern.pipes[0], body)
 
     def next_from_inbox(self) -> Optional[List[Any]]:
         """The next message if the inbox holds a plain one; else the inbox goes back to
@@ -573,12 +588,13 @@ class SocketEngine:
             return None
         return stream.fd
 
-    def _read_as_owner(self, stream: "StreamConnection", reclaim_after: float) -> bool:
-        """This thread reads ``stream`` itself (StreamConnection.app_read, plain messages
-        into the inbox where allowed); True if anything was read."""
+    def _read_as_owner(self, stream: "StreamConnection", reclaim_after: float,
+                       delimited: bool = False) -> bool:
+        """This thread reads ``stream`` itself (StreamConnection.app_read, into the inbox
+        where allowed: see _inbox_for); True if anything was read."""
         self._reader = stream
         self.armed = False  # awake already: what the read delivers need not wake us
-        return stream.app_read(reclaim_after, self._inbox_for(stream))
+        return stream.app_read(reclaim_after, self._inbox_for(stream, delimited))
 
     def take_message(self) -> Optional[List[Any]]:
         """A forwarding loop's next message from this socket: the inbox's, then the

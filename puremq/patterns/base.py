@@ -50,6 +50,10 @@ class SocketPattern:
     #: with one peer, xsend queues a single-part message to it unchanged (PUSH, DEALER,
     #: PAIR): a relay may then hand that peer's connection messages already framed
     plain_send = False
+    #: a request or reply as a REQ or REP sends it -- an empty delimiter frame, then one
+    #: body frame -- may be taken straight out of the bytes read (REQ, REP): see
+    #: take_delimited
+    receives_delimited = False
 
     def __init__(self, options: Options, wake: Callable[[], None]) -> None:
         self.options = options
@@ -61,6 +65,12 @@ class SocketPattern:
         #: engine writes that pipe out in the sending thread (under one GIL the I/O thread
         #: may not get to run for milliseconds); True if the lane has room now
         self.write_out: Callable[[Pipe], bool] = _no_room
+
+    def take_delimited(self, pipe: Pipe, body: Any) -> Optional[List[Any]]:
+        """What xrecv would return for ``[b"", body]`` from ``pipe`` (the only one), with
+        the same effect on the pattern's state; None if it would drop it.  Called only
+        when ``receives_delimited`` and xrecv found nothing queued."""
+        raise NotImplementedError
 
     # -- wiring a pipe (any thread, before the pipe is shared) ---------------------------
     def prepare_pipe(self, pipe: Pipe) -> None:

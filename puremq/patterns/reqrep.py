@@ -70,6 +70,17 @@ class Req(SocketPattern):
         if self.receiving_reply and not self.options[SocketOption.REQ_RELAXED]:
             raise _efsm()
 
+    @property
+    def receives_delimited(self) -> bool:  # type: ignore[override]
+        """A reply is ``[b"", body]`` unless REQ_CORRELATE puts a request id first."""
+        return not self.options[SocketOption.REQ_CORRELATE]
+
+    def take_delimited(self, pipe: Pipe, body: Any) -> Optional[List[Any]]:
+        if pipe is not self.reply_pipe:
+            return None  # a reply on a pipe this request did not go to (xrecv drops it)
+        self.receiving_reply = False
+        return [body]
+
     def xrecv(self) -> Optional[List[Any]]:
         if not self.receiving_reply:
             raise _efsm()
@@ -134,6 +145,14 @@ class Rep(SocketPattern):
     def check_send(self) -> None:
         if not self.sending_reply:
             raise _efsm()
+
+    receives_delimited = True
+
+    def take_delimited(self, pipe: Pipe, body: Any) -> Optional[List[Any]]:
+        self.envelope = [b""]
+        self.reply_pipe = pipe
+        self.sending_reply = True
+        return [body]
 
     def xsend(self, frames: List[Any]) -> bool:
         if not self.sending_reply:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import struct
 from typing import Any, List, Optional, Tuple
 
-from .framing import FLAG_COMMAND, FLAG_LONG
+from .framing import FLAG_COMMAND, FLAG_LONG, FLAG_MORE
 
 #: a long frame's size, from the 8 octets at an offset
 unpack_u64 = struct.Struct(">Q").unpack_from
@@ -35,6 +35,8 @@ _unpack_u64 = unpack_u64
 #: flags byte of a final message frame, short (one size byte) and long (eight)
 FINAL_SHORT = 0x00
 FINAL_LONG = 0x02
+#: flags byte of the empty delimiter frame that begins a REQ's or REP's message
+DELIMITER_FLAGS = FLAG_MORE
 
 
 class PlainInbox:
@@ -68,6 +70,32 @@ class PlainInbox:
         end = self.end
         if end - pos < 2:
             return None
+        flags = data[pos]
+        if flags == FINAL_SHORT:
+            start = pos + 2
+            stop = start + data[pos + 1]
+        elif flags == FINAL_LONG and end - pos >= 9:
+            start = pos + 9
+            stop = start + _unpack_u64(data, pos + 1)[0]
+        else:
+            return None
+        if stop > end:
+            return None
+        self.pos = stop
+        return data[start:stop]
+
+    def next_delimited(self) -> Optional[bytes]:
+        """The body of the next message if it is an empty delimiter frame (MORE) and a
+        final frame -- a request or reply as REQ and REP send them -- complete in the
+        bytes; else None (and nothing is taken)."""
+        data = self.data
+        if data is None:
+            return None
+        pos = self.pos
+        end = self.end
+        if end - pos < 4 or data[pos] != DELIMITER_FLAGS or data[pos + 1]:
+            return None
+        pos += 2
         flags = data[pos]
         if flags == FINAL_SHORT:
             start = pos + 2

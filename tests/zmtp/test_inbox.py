@@ -143,3 +143,41 @@ def test_a_run_ends_before_a_frame_the_read_cut(cut: int) -> None:
 def test_an_empty_inbox_has_an_empty_run() -> None:
     inbox = PlainInbox()
     assert inbox.plain_run_end() == inbox.pos
+
+
+# -- requests and replies (next_delimited, for REQ and REP) --------------------------------
+def test_a_delimiter_and_a_final_frame_give_the_body() -> None:
+    """A REQ's request or a REP's reply, ``[b"", body]``, short or long, and the next."""
+    data = (short(0x01, b"") + short(0, b"ping") + short(0x01, b"") + long(0, b"L" * 300)
+            + short(0x01, b"") + short(0, b""))
+    inbox = filled(data)
+    assert [inbox.next_delimited() for _ in range(3)] == [b"ping", b"L" * 300, b""]
+    assert inbox.next_delimited() is None
+    assert inbox.rest() == b""
+
+
+#: what is not a plain request or reply, and stays where it is
+NOT_DELIMITED = [
+    short(0, b"single frame"),
+    short(0x01, b"id") + short(0x01, b"") + short(0, b"routed"),   # an envelope first
+    short(0x01, b"") + short(0x01, b"a") + short(0, b"b"),         # two body frames
+    long(0x01, b"") + short(0, b"long delimiter"),
+    short(0x04, b"\x04PING\x00\x00"),
+    short(0x01, b"") + short(0x01, b""),                            # no body frame
+]
+
+
+@pytest.mark.parametrize("data", NOT_DELIMITED)
+def test_anything_else_is_left_whole_in_the_inbox(data: bytes) -> None:
+    inbox = filled(data + short(0x01, b"") + short(0, b"after"))
+    assert inbox.next_delimited() is None
+    assert inbox.pos == 0
+    assert inbox.rest() == data + short(0x01, b"") + short(0, b"after")
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 4, 10, 11, 310])
+def test_a_request_cut_by_the_end_of_the_read_is_left_whole(cut: int) -> None:
+    data = (short(0x01, b"") + long(0, b"c" * 300))[:cut]
+    inbox = filled(data)
+    assert inbox.next_delimited() is None
+    assert inbox.rest() == data
