@@ -295,6 +295,14 @@ class FrameDecoder:
         Raises ProtocolError (or MessageTooLarge) when the stream is invalid; items decoded
         before the fault are in the exception's ``items`` attribute.
         """
+        # one short single-frame message and nothing else, between messages: what most
+        # reads bring a socket with many peers, or any request-reply
+        if type(data) is bytes and not self._tail and not self._parts:
+            size = len(data)
+            if (size > 1 and data[0] == 0 and data[1] == size - 2 and self._body is None
+                    and not self.commands_only and (size - 2 <= self.maxmsgsize
+                                                    or self.maxmsgsize < 0)):
+                return [[data[2:]]]
         out: list = []
         pos = 0
         if self._body is not None:

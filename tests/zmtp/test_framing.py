@@ -525,3 +525,33 @@ def test_a_message_is_framed_alone_only_when_nothing_else_waits_to_go_first():
     assert conn.frame_alone([b"after the pong"]) is None
     conn.bytes_to_send()
     assert conn.frame_alone([b"after the pong"]) == message(b"after the pong")
+
+
+# -- a read of exactly one short single-frame message (decode's shortcut) --------------------
+def test_a_read_of_exactly_one_short_message_is_that_message():
+    decoder = FrameDecoder()
+    assert decoder.decode(b"\x00\x05hello") == [[b"hello"]]
+    assert decoder.decode(b"\x00\x00") == [[b""]]
+    assert decoder.decode(b"\x00\x03abc") == [[b"abc"]]
+
+
+def test_a_read_of_one_short_message_still_meets_the_size_limit():
+    """MAXMSGSIZE applies to a message however the reads cut the stream."""
+    decoder = FrameDecoder(maxmsgsize=4)
+    assert decoder.decode(b"\x00\x04four") == [[b"four"]]
+    with pytest.raises(MessageTooLarge):
+        decoder.decode(b"\x00\x05hello")
+
+
+def test_a_read_of_one_short_message_after_a_first_part_ends_that_message():
+    """A final frame read alone after a MORE frame is the last part of that message."""
+    decoder = FrameDecoder()
+    assert decoder.decode(b"\x01\x01a") == []
+    assert decoder.decode(b"\x00\x01b") == [[b"a", b"b"]]
+
+
+def test_a_read_of_one_short_message_during_the_handshake_is_refused():
+    decoder = FrameDecoder()
+    decoder.commands_only = True
+    with pytest.raises(ProtocolError):
+        decoder.decode(b"\x00\x05hello")
