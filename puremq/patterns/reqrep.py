@@ -85,15 +85,14 @@ class Req(SocketPattern):
         if not self.receiving_reply:
             raise _efsm()
         fq = self.fq
-        correlate = self.options[SocketOption.REQ_CORRELATE]
         while True:
             msg = fq.take()
             if msg is None:
-                return None
+                return None  # (the usual answer: looked up before every wait)
             if fq.last_pipe is not self.reply_pipe:
                 continue
             start = 0
-            if correlate:
+            if self.options[SocketOption.REQ_CORRELATE]:
                 if len(msg) < 3 or bytes(msg[0]) != self.request_id.to_bytes(4, "little"):
                     continue
                 start = 1

@@ -545,8 +545,6 @@ class FrameEncoder:
         return bool(self._small) or bool(self._segments)
 
 
-
-
 class JoiningFrameEncoder(FrameEncoder):
     """FrameEncoder for PyPy, where appending to a bytearray copies at a fraction of memory
     speed (about 0.5 GB/s in 1 KiB pieces, against 15 GB/s for ``b"".join`` of the same
