@@ -92,23 +92,13 @@ class PlainInbox:
         if data is None:
             return None
         pos = self.pos
-        end = self.end
-        if end - pos < 4 or data[pos] != DELIMITER_FLAGS or data[pos + 1]:
+        if self.end - pos < 4 or data[pos] != DELIMITER_FLAGS or data[pos + 1]:
             return None
-        pos += 2
-        flags = data[pos]
-        if flags == FINAL_SHORT:
-            start = pos + 2
-            stop = start + data[pos + 1]
-        elif flags == FINAL_LONG and end - pos >= 9:
-            start = pos + 9
-            stop = start + _unpack_u64(data, pos + 1)[0]
-        else:
-            return None
-        if stop > end:
-            return None
-        self.pos = stop
-        return data[start:stop]
+        self.pos = pos + 2
+        body = self.next_frame()
+        if body is None:
+            self.pos = pos
+        return body
 
     def plain_run_end(self) -> int:
         """Where the run of plain messages from ``pos`` on ends: the end of the last of

@@ -28,10 +28,9 @@ def ctx() -> Iterator[Any]:
     context.destroy(linger=0)
 
 
-def test_pub_does_not_drop_while_the_kernel_takes_the_bytes(ctx: Any) -> None:
-    """A PUB SHALL drop a message only when a subscriber's pipe is full and cannot be
-    written out: a burst of 50x SNDHWM that fits in the subscriber's kernel buffers (it
-    reads only afterwards) arrives whole."""
+def _pub_with_raw_subscriber(ctx: Any) -> "tuple[Any, RawPeer]":
+    """A PUB (SNDHWM 20) and a raw SUB subscribed to everything, with 1 MiB of kernel
+    receive buffer, once a message has gone through."""
     pub = ctx.socket(puremq.PUB)
     pub.sndhwm = 20
     pub.bind("tcp://127.0.0.1:*")
@@ -46,9 +45,16 @@ def test_pub_does_not_drop_while_the_kernel_takes_the_bytes(ctx: Any) -> None:
     while True:
         try:
             if peer.read_message(timeout=0.05) == [b"first"]:
-                break
+                return pub, peer
         except (AssertionError, socket.timeout):  # nothing yet
             pub.send(b"first")
+
+
+def test_pub_does_not_drop_while_the_kernel_takes_the_bytes(ctx: Any) -> None:
+    """A PUB SHALL drop a message only when a subscriber's pipe is full and cannot be
+    written out: a burst of 50x SNDHWM that fits in the subscriber's kernel buffers (it
+    reads only afterwards) arrives whole."""
+    pub, peer = _pub_with_raw_subscriber(ctx)
     count = 50 * pub.sndhwm
     for number in range(count):
         pub.send(b"%06d" % number + b"." * 100)
@@ -62,23 +68,7 @@ def test_pub_at_sndhwm_does_not_take_segments_being_written_for_a_full_kernel(
     """A PUB SHALL drop at SNDHWM only when the subscriber's kernel buffer is known to be
     full: segments the I/O thread has taken to write (it may be preempted in the middle of
     its send) are written out, not a reason to drop."""
-    pub = ctx.socket(puremq.PUB)
-    pub.sndhwm = 20
-    pub.bind("tcp://127.0.0.1:*")
-    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    raw.settimeout(WAIT_MS / 1000)
-    raw.connect(tcp_address(last_endpoint(pub)))
-    peer = RawPeer(raw)
-    peer.send(GREETING + ready(b"SUB") + command(b"SUBSCRIBE", b""))
-    peer.expect_ready()
-    pub.send(b"first")
-    while True:
-        try:
-            if peer.read_message(timeout=0.05) == [b"first"]:
-                break
-        except (AssertionError, socket.timeout):  # the SUBSCRIBE was not applied yet
-            pub.send(b"first")
+    pub, peer = _pub_with_raw_subscriber(ctx)
     stream = pub._engine.pattern.pipes[0].peer.current_stream
     # the I/O thread is kept busy elsewhere, and the connection left as it looks while
     # that thread writes: a segment taken, the kernel not (known to be) full
