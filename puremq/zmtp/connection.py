@@ -292,7 +292,8 @@ class ZmtpConnection:
         """``frames`` framed as one ``bytes`` for a writer to send at once, on its own:
         only while nothing else is encoded and waiting (it would have to go first) and
         only for a message of small ``bytes`` frames (framing.frame_small_message); else
-        None, and the message goes through the encoder as usual."""
+        None, and the message goes through the encoder as usual.  A mechanism that
+        transformed frames (CURVE's MESSAGE boxes) would have to refuse this too."""
         if self._encoder.pending or self.state is not State.ACTIVE:
             return None
         return frame_small_message(frames)
