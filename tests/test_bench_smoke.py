@@ -67,3 +67,22 @@ def test_watchdog_ends_a_run_that_outlives_its_budget():
     assert result["returncode"] == 3
     assert result["error"].startswith("FAILED: worker exit code 3"), result
     assert "WATCHDOG" in result["error"]
+
+
+LINECOUNT = os.path.join(os.path.dirname(BENCH), "linecount.py")
+
+
+def test_line_counter_reports_puremq_lines_per_message():
+    """bench/linecount.py, REQ over tcp and PULL over ipc with 50 messages each: a
+    positive figure per message and a table naming puremq's functions (not its own)."""
+    for pattern, transport in (("req", "tcp"), ("pull", "ipc")):
+        proc = subprocess.run([sys.executable, LINECOUNT, "--pattern", pattern,
+                               "--transport", transport, "--count", "50", "--top", "40"],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        lines = proc.stdout.splitlines()
+        figure = next(line for line in lines if line.startswith("Python lines per message:"))
+        assert float(figure.split(":")[1].split(";")[0]) > 0, figure
+        rows = [line for line in lines if line.startswith("| ") and ".py:" in line]
+        assert rows and any("socket.py:recv" in row for row in rows), proc.stdout
+        assert not any("linecount.py" in row for row in rows), proc.stdout
