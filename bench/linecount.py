@@ -1,7 +1,8 @@
 """Python lines and calls per message on one side of a puremq connection.
 
 Timings on a shared 2-vCPU VM move by 20-50% between runs; the number of Python lines the
-interpreter runs per message does not, and on these machines it is what request-reply and
+interpreter runs per message moves by a few percent (whether a reply is already there when
+recv first looks changes the path), and on these machines it is what request-reply and
 many-peer rows cost (each side sleeps every round trip, so the interpreter runs with cold
 caches: about 0.2 us per line).  This counts them with ``sys.settrace`` in every thread of
 the measuring process (the application thread and the I/O thread), over ``--count``
