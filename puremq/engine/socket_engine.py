@@ -525,16 +525,17 @@ class SocketEngine:
         return None
 
     def _delimited_from_inbox(self) -> Optional[List[Any]]:
-        """REQ, REP: the request or reply the inbox begins with, as xrecv would return it,
-        if it is a plain one (``[b"", body]``).  The rest goes back to the connection at
-        once: these patterns take one message between two sends, and what follows it must
-        be in the pipe, where xrecv and xsend look."""
+        """REQ, REP: the request or reply the inbox begins with, if it is a plain one
+        (``[b"", body]``), as xrecv would return it (pattern.accept_message).  The rest
+        goes back to the connection at once: these patterns take one message between two
+        sends, and what follows it must be in the pipe, where xrecv and xsend look."""
         inbox = self.inbox
         body = inbox.next_delimited()
         self.return_inbox()
         if body is None:
             return None
-        return self.pattern.take_delimited(self.pattern.pipes[0], body)
+        pattern = self.pattern
+        return pattern.accept_message(pattern.pipes[0], [b"", body])
 
     def next_from_inbox(self) -> Optional[List[Any]]:
         """The next message if the inbox holds a plain one; else the inbox goes back to

@@ -51,8 +51,8 @@ class SocketPattern:
     #: PAIR): a relay may then hand that peer's connection messages already framed
     plain_send = False
     #: a request or reply as a REQ or REP sends it -- an empty delimiter frame, then one
-    #: body frame -- may be taken straight out of the bytes read (REQ, REP): see
-    #: take_delimited
+    #: body frame -- may be taken straight out of the bytes read (REQ, REP) and handed to
+    #: accept_message, as xrecv hands it what it takes from the pipe
     receives_delimited = False
 
     def __init__(self, options: Options, wake: Callable[[], None]) -> None:
@@ -66,11 +66,12 @@ class SocketPattern:
         #: may not get to run for milliseconds); True if the lane has room now
         self.write_out: Callable[[Pipe], bool] = _no_room
 
-    def take_delimited(self, pipe: Pipe, body: Any) -> Optional[List[Any]]:
-        """What xrecv would return for ``[b"", body]`` from ``pipe`` (the only one), with
-        the same effect on the pattern's state; None if it would drop it.  Called only
-        when ``receives_delimited`` and xrecv found nothing queued."""
-        raise NotImplementedError
+    def accept_message(self, pipe: Pipe, msg: List[Any]) -> Optional[List[Any]]:
+        """What the application receives of ``msg``, which arrived from ``pipe``, with its
+        effect on the pattern's state; None if the pattern drops it.  The patterns whose
+        xrecv filters or strips (REQ, REP) decide here, for messages from the pipe and
+        from the bytes read alike; the others hand out every message as it came."""
+        return msg
 
     # -- wiring a pipe (any thread, before the pipe is shared) ---------------------------
     def prepare_pipe(self, pipe: Pipe) -> None:

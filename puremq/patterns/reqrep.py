@@ -70,16 +70,9 @@ class Req(SocketPattern):
         if self.receiving_reply and not self.options[SocketOption.REQ_RELAXED]:
             raise _efsm()
 
-    @property
-    def receives_delimited(self) -> bool:  # type: ignore[override]
-        """A reply is ``[b"", body]`` unless REQ_CORRELATE puts a request id first."""
-        return not self.options[SocketOption.REQ_CORRELATE]
-
-    def take_delimited(self, pipe: Pipe, body: Any) -> Optional[List[Any]]:
-        if pipe is not self.reply_pipe:
-            return None  # a reply on a pipe this request did not go to (xrecv drops it)
-        self.receiving_reply = False
-        return [body]
+    #: a plain reply, ``[b"", body]`` (with REQ_CORRELATE accept_message drops it: a
+    #: correlated reply has the request id first)
+    receives_delimited = True
 
     def xrecv(self) -> Optional[List[Any]]:
         if not self.receiving_reply:
@@ -89,17 +82,25 @@ class Req(SocketPattern):
             msg = fq.take()
             if msg is None:
                 return None  # (the usual answer: looked up before every wait)
-            if fq.last_pipe is not self.reply_pipe:
-                continue
-            start = 0
-            if self.options[SocketOption.REQ_CORRELATE]:
-                if len(msg) < 3 or bytes(msg[0]) != self.request_id.to_bytes(4, "little"):
-                    continue
-                start = 1
-            if len(msg) < start + 2 or len(msg[start]) != 0:
-                continue
-            self.receiving_reply = False
-            return msg[start + 1:]
+            reply = self.accept_message(fq.last_pipe, msg)
+            if reply is not None:
+                return reply
+
+    def accept_message(self, pipe: Pipe, msg: List[Any]) -> Optional[List[Any]]:
+        """The body of the reply to the request in flight (which it ends), or None: a
+        message from another pipe, without the delimiter, or without the request id that
+        REQ_CORRELATE expects, is dropped."""
+        if pipe is not self.reply_pipe:
+            return None
+        start = 0
+        if self.options[SocketOption.REQ_CORRELATE]:
+            if len(msg) < 3 or bytes(msg[0]) != self.request_id.to_bytes(4, "little"):
+                return None
+            start = 1
+        if len(msg) < start + 2 or len(msg[start]) != 0:
+            return None
+        self.receiving_reply = False
+        return msg[start + 1:]
 
     def xhas_in(self) -> bool:
         return self.receiving_reply and self.fq.has_messages()
@@ -130,28 +131,30 @@ class Rep(SocketPattern):
             msg = fq.take()
             if msg is None:
                 return None
-            last = len(msg) - 1
-            for index in range(last):
-                if len(msg[index]) == 0:
-                    break
-            else:
-                continue  # no delimiter before the body: malformed, dropped
-            self.envelope = msg[:index + 1]
-            self.reply_pipe = fq.last_pipe
-            self.sending_reply = True
-            return msg[index + 1:]
+            request = self.accept_message(fq.last_pipe, msg)
+            if request is not None:
+                return request
+
+    def accept_message(self, pipe: Pipe, msg: List[Any]) -> Optional[List[Any]]:
+        """The body of a request (its envelope, up to the delimiter, kept for the reply
+        to ``pipe``), or None for a request without a delimiter before its body."""
+        last = len(msg) - 1
+        for index in range(last):
+            if len(msg[index]) == 0:
+                break
+        else:
+            return None
+        self.envelope = msg[:index + 1]
+        self.reply_pipe = pipe
+        self.sending_reply = True
+        return msg[index + 1:]
 
     def check_send(self) -> None:
         if not self.sending_reply:
             raise _efsm()
 
+    #: a plain request from a REQ, ``[b"", body]``
     receives_delimited = True
-
-    def take_delimited(self, pipe: Pipe, body: Any) -> Optional[List[Any]]:
-        self.envelope = [b""]
-        self.reply_pipe = pipe
-        self.sending_reply = True
-        return [body]
 
     def xsend(self, frames: List[Any]) -> bool:
         if not self.sending_reply:
