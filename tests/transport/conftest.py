@@ -1,11 +1,13 @@
 """Fixtures for the transport tests: the module under test (pyzmq as the reference, and
-puremq) and a context of it."""
+puremq) and a context of it; and a puremq context for the tests of puremq's own paths."""
 
 from __future__ import annotations
 
 from typing import Any, Iterator, List
 
 import pytest
+
+import puremq
 
 from ..api._compare import CYTHON_REFERENCE_MARK, MODULES, deselect_cffi_reference_runs
 
@@ -19,6 +21,14 @@ def zmq_mod(request: Any) -> Any:
 @pytest.fixture
 def mctx(zmq_mod: Any) -> Iterator[Any]:
     context = zmq_mod.Context()
+    yield context
+    context.destroy(linger=0)
+
+
+@pytest.fixture
+def ctx() -> Iterator[Any]:
+    """A puremq context, destroyed (linger 0) after the test."""
+    context = puremq.Context()
     yield context
     context.destroy(linger=0)
 

@@ -6,7 +6,7 @@ when the message comes through the pipe: RFC 28's rules, the envelope, the order
 from __future__ import annotations
 
 import socket
-from typing import Any, Iterator, Tuple
+from typing import Any, Tuple
 
 import pytest
 
@@ -16,15 +16,8 @@ from tests.hostile._wire import RawPeer, last_endpoint, message
 WAIT_MS = 10000
 
 
-@pytest.fixture
-def context() -> Iterator[Any]:
-    ctx = puremq.Context()
-    yield ctx
-    ctx.destroy(linger=0)
-
-
-def _pair(context: Any, kind: int, peer_type: bytes) -> Tuple[Any, RawPeer]:
-    sock = context.socket(kind)
+def _pair(ctx: Any, kind: int, peer_type: bytes) -> Tuple[Any, RawPeer]:
+    sock = ctx.socket(kind)
     sock.rcvtimeo = WAIT_MS
     sock.sndtimeo = WAIT_MS
     sock.bind("tcp://127.0.0.1:*")
@@ -35,11 +28,11 @@ def _pair(context: Any, kind: int, peer_type: bytes) -> Tuple[Any, RawPeer]:
 
 
 def test_req_takes_its_reply_and_drops_what_came_after_it_at_the_next_request(
-        context: Any) -> None:
+        ctx: Any) -> None:
     """REQ SHALL return the reply to its request (a Frame with the peer's metadata), and
     SHALL discard a reply still queued when it sends its next request, even one that
     arrived in the same read as the reply."""
-    req, peer = _pair(context, puremq.REQ, b"REP")
+    req, peer = _pair(ctx, puremq.REQ, b"REP")
     with peer:
         req.send(b"q1")
         assert peer.read_message() == [b"", b"q1"]
@@ -54,10 +47,10 @@ def test_req_takes_its_reply_and_drops_what_came_after_it_at_the_next_request(
         assert not req.rcvmore
 
 
-def test_req_skips_a_malformed_reply_read_together_with_the_good_one(context: Any) -> None:
+def test_req_skips_a_malformed_reply_read_together_with_the_good_one(ctx: Any) -> None:
     """REQ SHALL discard a reply without the empty delimiter and return the well-formed
     one that follows it."""
-    req, peer = _pair(context, puremq.REQ, b"REP")
+    req, peer = _pair(ctx, puremq.REQ, b"REP")
     with peer:
         req.send(b"q")
         assert peer.read_message() == [b"", b"q"]
@@ -65,9 +58,9 @@ def test_req_skips_a_malformed_reply_read_together_with_the_good_one(context: An
         assert req.recv() == b"good"
 
 
-def test_req_receives_a_multipart_reply(context: Any) -> None:
+def test_req_receives_a_multipart_reply(ctx: Any) -> None:
     """A reply of several body frames is received whole (recv_multipart and RCVMORE)."""
-    req, peer = _pair(context, puremq.REQ, b"REP")
+    req, peer = _pair(ctx, puremq.REQ, b"REP")
     with peer:
         req.send(b"q")
         assert peer.read_message() == [b"", b"q"]
@@ -75,10 +68,10 @@ def test_req_receives_a_multipart_reply(context: Any) -> None:
         assert req.recv_multipart() == [b"a", b"b"]
 
 
-def test_rep_answers_requests_read_together_one_at_a_time(context: Any) -> None:
+def test_rep_answers_requests_read_together_one_at_a_time(ctx: Any) -> None:
     """REP SHALL hand out one request at a time and send each reply to its requester with
     the request's envelope, whether requests come in one read or several."""
-    rep, peer = _pair(context, puremq.REP, b"REQ")
+    rep, peer = _pair(ctx, puremq.REP, b"REQ")
     with peer:
         peer.send(message(b"", b"q1") + message(b"", b"q2"))
         assert rep.recv() == b"q1"
@@ -92,10 +85,10 @@ def test_rep_answers_requests_read_together_one_at_a_time(context: Any) -> None:
         assert peer.read_message() == [b"", b"a2"]
 
 
-def test_rep_puts_each_requests_own_envelope_on_its_reply(context: Any) -> None:
+def test_rep_puts_each_requests_own_envelope_on_its_reply(ctx: Any) -> None:
     """REP SHALL put back the envelope of the request it answers: a routed request's
     routing frames, then a plain request's none."""
-    rep, peer = _pair(context, puremq.REP, b"DEALER")
+    rep, peer = _pair(ctx, puremq.REP, b"DEALER")
     with peer:
         peer.send(message(b"hop", b"", b"routed"))
         assert rep.recv() == b"routed"

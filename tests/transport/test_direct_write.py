@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Any, Iterator, List, Tuple, Union
+from typing import Any, List, Tuple, Union
 
 import pytest
 
@@ -15,13 +15,6 @@ import puremq
 from ..hostile._wire import GREETING, RawPeer, last_endpoint, message, ready
 
 WAIT_S = 10.0
-
-
-@pytest.fixture
-def ctx() -> Iterator[Any]:
-    context = puremq.Context()
-    yield context
-    context.destroy(linger=0)
 
 
 class ShortFirstSend:

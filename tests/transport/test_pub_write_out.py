@@ -10,22 +10,13 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Any, Iterator
-
-import pytest
+from typing import Any
 
 import puremq
 
 from ..hostile._wire import GREETING, RawPeer, command, last_endpoint, ready, tcp_address
 
 WAIT_MS = 10000
-
-
-@pytest.fixture
-def ctx() -> Iterator[Any]:
-    context = puremq.Context()
-    yield context
-    context.destroy(linger=0)
 
 
 def _pub_with_raw_subscriber(ctx: Any) -> "tuple[Any, RawPeer]":
