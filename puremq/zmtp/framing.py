@@ -117,12 +117,27 @@ def keep_spare(spares: Any, body: bytearray) -> None:
     """Keep ``body`` for reuse in ``spares`` (a list or deque, oldest first); beyond
     SPARE_BODIES bodies or SPARE_BYTES bytes the oldest go, the newest stays whatever its
     size.  Who decides that a body is free differs (a decoder's reference counts on
-    CPython, ``recv(copy=True)`` on PyPy); what is kept does not."""
+    CPython, ``recv(copy=True)`` on PyPy); what is kept does not.
+
+    On PyPy the socket's free list is shared: the thread decoding pops a body from its
+    end while the application's thread is here.  So only single operations on
+    ``spares`` (each atomic), no iteration (it fails when the deque changes under it),
+    and a body popped meanwhile is simply one fewer to keep."""
     spares.append(body)
-    if len(spares) > SPARE_BODIES:
-        del spares[0]
-    while len(spares) > 1 and sum(map(len, spares)) > SPARE_BYTES:
-        del spares[0]
+    while True:
+        try:
+            count = len(spares)
+            if count <= 1:
+                return
+            if count <= SPARE_BODIES:
+                total = 0
+                for index in range(count):
+                    total += len(spares[index])
+                if total <= SPARE_BYTES:
+                    return
+            del spares[0]
+        except IndexError:  # another thread took one meanwhile: look again
+            continue
 
 
 def _copy_into(body: bytearray, start: int, data: Buffer) -> None:

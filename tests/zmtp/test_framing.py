@@ -3,6 +3,7 @@ and by a ZmtpConnection after its handshake."""
 
 from __future__ import annotations
 
+import collections
 import itertools
 import platform
 import struct
@@ -555,3 +556,36 @@ def test_a_read_of_one_short_message_during_the_handshake_is_refused():
     decoder.commands_only = True
     with pytest.raises(ProtocolError):
         decoder.decode(b"\x00\x05hello")
+
+
+class _TakenFromUnderneath(collections.deque):
+    """A free list from which another thread pops the newest body the first time it is
+    looked through (by iterating or by index), as PyPy's decoding thread may."""
+
+    popped = False
+
+    def _other_thread_pops(self) -> None:
+        if not self.popped and len(self) > 1:
+            self.popped = True
+            self.pop()
+
+    def __iter__(self):
+        inner = super().__iter__()
+        first = next(inner)
+        self._other_thread_pops()
+        yield first
+        yield from inner
+
+    def __getitem__(self, index):
+        self._other_thread_pops()
+        return super().__getitem__(index)
+
+
+def test_keeping_a_spare_survives_another_thread_taking_one_meanwhile():
+    """A body kept while another thread takes a spare from the same free list: no error,
+    and what stays is within the budget."""
+    spares = _TakenFromUnderneath(bytearray(10 << 20) for _ in range(3))
+    framing.keep_spare(spares, bytearray(10 << 20))
+    assert spares.popped
+    assert 1 <= len(spares) <= framing.SPARE_BODIES
+    assert sum(len(body) for body in spares) <= framing.SPARE_BYTES
