@@ -167,11 +167,16 @@ class XSub(SocketPattern):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.subscriptions = RadixTrie()
+        #: XSUB passes everything on; SUB does while it is subscribed to everything (then
+        #: receiving is a plain take, with no lookup per message)
+        self.passes_all = not self.filters
 
     @property
     def plain_receive(self) -> bool:  # type: ignore[override]
-        """XSUB passes everything on; SUB does while it is subscribed to everything."""
-        return not self.filters or self.subscriptions.get(b"") is not None
+        return self.passes_all
+
+    def _subscriptions_changed(self) -> None:
+        self.passes_all = not self.filters or self.subscriptions.get(b"") is not None
 
     def xattach(self, pipe: Pipe) -> None:
         for topic, _count in self.subscriptions.items():
@@ -180,6 +185,7 @@ class XSub(SocketPattern):
     def subscribe(self, topic: bytes) -> None:
         counter = self.subscriptions.setdefault(topic, lambda: [0])
         counter[0] += 1
+        self._subscriptions_changed()
         self._upstream(b"\x01" + topic)
 
     def unsubscribe(self, topic: bytes) -> None:
@@ -189,6 +195,7 @@ class XSub(SocketPattern):
         counter[0] -= 1
         if counter[0] <= 0:
             self.subscriptions.delete(topic)
+            self._subscriptions_changed()
             self._upstream(b"\x00" + topic)
 
     def _upstream(self, frame: bytes) -> None:
@@ -216,7 +223,7 @@ class XSub(SocketPattern):
 
     def xrecv(self) -> Optional[List[Any]]:
         fq = self.fq
-        if not self.filters:
+        if self.passes_all:
             return fq.take()
         subscriptions = self.subscriptions
         while True:
@@ -230,7 +237,7 @@ class XSub(SocketPattern):
                 return msg
 
     def xhas_in(self) -> bool:
-        if not self.filters:
+        if self.passes_all:
             return self.fq.has_messages()
         # Drop leading messages that no subscription matches, so POLLIN is truthful.
         fq = self.fq

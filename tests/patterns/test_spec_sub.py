@@ -128,6 +128,24 @@ def test_filters_by_prefix_itself(net):
     assert not sub.poll(0, zmq.POLLIN)
 
 
+def test_filters_again_once_the_subscription_to_everything_goes(net):
+    """MAY ... filter messages according to subscriptions, using a prefix match algorithm.
+    (A SUB subscribed to everything takes messages without looking at them; once that
+    subscription goes, what is already queued is filtered again.)"""
+    pub, sub = _pub_sub(net, b"", b"B")
+    sync_subscriber(pub, sub)
+    pub.send(b"A0")
+    assert sub.recv() == b"A0"
+    for i in range(5):
+        pub.send(b"A%d" % i)
+        pub.send(b"B%d" % i)
+    wait_queued(sub, 10)
+    sub.unsubscribe(b"")
+    assert [sub.recv() for _ in range(5)] == [b"B%d" % i for i in range(5)]
+    assert_quiet(sub)
+    assert not sub.poll(0, zmq.POLLIN)
+
+
 def test_delivers_to_the_application(net):
     """SHALL deliver messages to its calling application."""
     pub, sub = _pub_sub(net, b"")
