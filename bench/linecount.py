@@ -6,9 +6,11 @@ recv first looks changes the path), and on these machines it is what request-rep
 many-peer rows cost (each side sleeps every round trip, so the interpreter runs with cold
 caches: about 0.2 us per line).  This counts them with ``sys.settrace`` in every thread of
 the measuring process (the application thread and the I/O thread), over ``--count``
-messages after a warm-up; the peer runs untraced in a child process.
+messages after a warm-up; the peer runs untraced in a child process, except over inproc,
+where it is a thread of the measuring process and counted with it (the figure is then
+both sides' lines).
 
-    python bench/linecount.py --pattern req [--transport tcp|ipc] [--count 2000] [--top 25]
+    python bench/linecount.py --pattern req [--transport tcp|ipc|inproc] [--count 2000]
 
 Patterns (this process's socket; the peer is its counterpart):
 
@@ -43,9 +45,11 @@ WARMUP = 100
 PAYLOAD = b"\0" * 128
 
 
-def run_peer(kind: str, endpoint: str, total: int) -> int:
-    """The untraced counterpart: ``total`` messages, then exit."""
-    ctx = zmq.Context()
+def run_peer(kind: str, endpoint: str, total: int, ctx: Any = None) -> int:
+    """The counterpart: ``total`` messages, then exit (untraced in its own process; for
+    inproc a thread of the measuring process, ``ctx`` given, counted with it)."""
+    own_context = ctx is None
+    ctx = zmq.Context() if own_context else ctx
     sock = ctx.socket(getattr(zmq, kind))
     sock.linger = 1000
     sock.rcvtimeo = sock.sndtimeo = 20000
@@ -61,7 +65,8 @@ def run_peer(kind: str, endpoint: str, total: int) -> int:
         else:
             sock.send(PAYLOAD)
     sock.close()
-    ctx.term()
+    if own_context:
+        ctx.term()
     return 0
 
 
@@ -110,10 +115,16 @@ def measure(kind: str, transport: str, count: int) -> Tuple[LineCounter, int]:
         if transport == "ipc":
             endpoint = f"ipc://{tmp}/linecount"
             sock.bind(endpoint)
+        elif transport == "inproc":
+            endpoint = "inproc://linecount"
+            sock.bind(endpoint)
         else:
             endpoint = f"tcp://127.0.0.1:{sock.bind_to_random_port('tcp://127.0.0.1')}"
-        peer = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--peer",
-                                 PEER_OF[kind], endpoint, str(WARMUP + count)])
+        if transport == "inproc":
+            peer: Any = InprocPeer(ctx, PEER_OF[kind], endpoint, WARMUP + count)
+        else:
+            peer = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--peer",
+                                     PEER_OF[kind], endpoint, str(WARMUP + count)])
         try:
             for _ in range(WARMUP):
                 one_message(kind, sock)
@@ -132,6 +143,30 @@ def measure(kind: str, transport: str, count: int) -> Tuple[LineCounter, int]:
     return counter, code
 
 
+class InprocPeer:
+    """The counterpart as a thread of this process (inproc), with Popen's wait/poll/kill."""
+
+    def __init__(self, ctx: Any, kind: str, endpoint: str, total: int) -> None:
+        self.code: Any = None
+        self.thread = threading.Thread(target=self._run, args=(ctx, kind, endpoint, total),
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self, ctx: Any, kind: str, endpoint: str, total: int) -> None:
+        self.code = 1
+        self.code = run_peer(kind, endpoint, total, ctx)
+
+    def wait(self, timeout: float) -> Any:
+        self.thread.join(timeout)
+        return self.code
+
+    def poll(self) -> Any:
+        return None if self.thread.is_alive() else self.code
+
+    def kill(self) -> None:
+        pass  # a daemon thread: it ends with the process
+
+
 def report(counter: LineCounter, count: int, top: int) -> List[str]:
     total_lines = sum(counter.lines.values()) / count
     total_calls = sum(counter.calls.values()) / count
@@ -147,7 +182,7 @@ def main(argv: List[str]) -> int:
         return run_peer(argv[1], argv[2], int(argv[3]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pattern", choices=sorted(PEER_OF), default="req")
-    parser.add_argument("--transport", choices=("tcp", "ipc"), default="tcp")
+    parser.add_argument("--transport", choices=("tcp", "ipc", "inproc"), default="tcp")
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)

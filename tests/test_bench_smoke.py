@@ -73,9 +73,10 @@ LINECOUNT = os.path.join(os.path.dirname(BENCH), "linecount.py")
 
 
 def test_line_counter_reports_puremq_lines_per_message():
-    """bench/linecount.py, REQ over tcp and PULL over ipc with 50 messages each: a
-    positive figure per message and a table naming puremq's functions (not its own)."""
-    for pattern, transport in (("req", "tcp"), ("pull", "ipc")):
+    """bench/linecount.py, REQ over tcp and inproc and PULL over ipc with 50 messages
+    each: a positive figure per message and a table naming puremq's functions (not its
+    own)."""
+    for pattern, transport in (("req", "tcp"), ("pull", "ipc"), ("req", "inproc")):
         proc = subprocess.run([sys.executable, LINECOUNT, "--pattern", pattern,
                                "--transport", transport, "--count", "50", "--top", "40"],
                               capture_output=True, text=True, timeout=60)
