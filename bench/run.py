@@ -5,7 +5,8 @@ Two modes:
 
 * driver (the default): runs every row against both implementations, alternating
   A/B/A/B for ``--rounds`` rounds, and prints a markdown table of the median figures, the
-  median puremq/pyzmq ratio and the figures of the physical limits (raw sockets)::
+  median puremq/pyzmq ratio and the figures of the physical limits (raw sockets, and two
+  plain threads waking each other for inproc)::
 
       python bench/run.py --rounds 3
       python bench/run.py --quick
@@ -33,6 +34,7 @@ import math
 import multiprocessing
 import os
 import platform
+import select
 import shlex
 import signal
 import socket
@@ -767,10 +769,80 @@ def raw_peer(mode: str, kind: str, address: Any, size: int, count: int, timeout:
     child_guard(conn, body)
 
 
+def _wake_pair() -> Tuple[int, int, bytes]:
+    """A file descriptor pair one thread writes to wake another blocked in poll: an
+    eventfd where there is one (what puremq's sockets use), else a pipe."""
+    if hasattr(os, "eventfd"):
+        fd = os.eventfd(0)  # type: ignore[attr-defined]
+        return fd, fd, (1).to_bytes(8, "little")
+    read_fd, write_fd = os.pipe()
+    return read_fd, write_fd, b"\x01"
+
+
+def raw_threads_rtt(size: int, count: int, timeout: float) -> Dict[str, float]:
+    """Two Python threads of this process hand a ``size``-byte message back and forth,
+    each waking the other through a file descriptor it blocks on in poll: an inproc
+    round trip with no ZeroMQ, the floor of the lat inproc rows (the thread wake-ups and
+    the hand-overs of the GIL)."""
+    pairs = [_wake_pair() for _ in range(2)]
+    box: List[Any] = [None]
+    failure: List[BaseException] = []
+
+    def waiter(read_fd: int) -> Callable[[], None]:
+        poller = select.poll()
+        poller.register(read_fd, select.POLLIN)
+        wait_ms = int(timeout * 1000)
+
+        def wait() -> None:
+            if not poller.poll(wait_ms):
+                raise BenchTimeout("raw threads: the other thread did not answer")
+            os.read(read_fd, 8)
+        return wait
+
+    def echo() -> None:
+        try:
+            wait = waiter(pairs[1][0])
+            _, write_fd, token = pairs[0]
+            for _ in range(count + 1):
+                wait()
+                box[0] = bytes(box[0])  # the reply: a message of its own, as inproc's
+                os.write(write_fd, token)
+        except BaseException as exc:  # reported by the measuring thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=echo, name="raw-echo", daemon=True)
+    thread.start()
+    wait = waiter(pairs[0][0])
+    _, write_fd, token = pairs[1]
+    msg = b"\x00" * size
+    clock = time.perf_counter
+    samples = [0.0] * (count + 1)
+    try:
+        for index in range(count + 1):  # the first is a warm-up
+            start = clock()
+            box[0] = msg
+            os.write(write_fd, token)
+            wait()
+            samples[index] = clock() - start
+    finally:
+        thread.join(timeout)
+        for read_fd, write_fd, _ in pairs:
+            os.close(read_fd)
+            if write_fd != read_fd:
+                os.close(write_fd)
+    if failure:
+        raise failure[0]
+    return lat_metrics(samples[1:])
+
+
 def bench_raw(spec: Dict[str, Any]) -> Dict[str, Any]:
     mode, kind, size, count = spec["mode"], spec["transport"], spec["size"], spec["count"]
     timeout = spec["io_timeout_ms"] / 1000.0
     notes: List[str] = []
+    if kind == "threads":
+        report({"ok": True, "metrics": raw_threads_rtt(size, count, timeout),
+                "count": count, "notes": notes})
+        return {"ok": True, "notes": notes}
     mp = spawn_context()
     with tempfile.TemporaryDirectory(prefix="puremq-bench-") as tmpdir:
         listener, address = _raw_pair(kind, tmpdir)
@@ -906,6 +978,8 @@ class Row:
     def label(self) -> str:
         if self.test == "raw":
             what = "sendall 1 MiB chunks" if self.mode == "bw" else f"ping-pong {fmt_size(self.size)}"
+            if self.transport == "threads":
+                return f"raw threads {what} (two threads, fd wake-ups)"
             return f"raw {'unix' if self.transport == 'unix' else 'tcp'} {what}"
         if self.test in ("thr", "lat"):
             return f"{self.test} {self.transport} {fmt_size(self.size)}"
@@ -1005,6 +1079,9 @@ def build_rows(args: argparse.Namespace) -> List[Row]:
             rows.append(Row("raw", kind, MiB, "bw", impls=["raw"]))
             for size in args.lat_sizes:
                 rows.append(Row("raw", kind, size, "rtt", impls=["raw"]))
+        if "inproc" in args.transports:
+            for size in args.lat_sizes:
+                rows.append(Row("raw", "threads", size, "rtt", impls=["raw"]))
     if "thr" in tests:
         for transport in args.transports:
             for size in args.sizes:
@@ -1144,9 +1221,9 @@ def cell(row: Row, impl: str) -> str:
 
 def raw_reference(rows: List[Row], row: Row) -> Optional[Tuple[str, float]]:
     """The raw figure a row is compared with: bandwidth for thr, RTT for lat."""
-    if row.test not in ("thr", "lat") or row.transport == "inproc":
+    if row.test not in ("thr", "lat") or (row.test == "thr" and row.transport == "inproc"):
         return None
-    kind = "tcp" if row.transport == "tcp" else "unix"
+    kind = {"tcp": "tcp", "ipc": "unix", "inproc": "threads"}[row.transport]
     for raw in rows:
         if raw.test != "raw" or raw.transport != kind:
             continue
@@ -1230,7 +1307,8 @@ def render(rows: List[Row], args: argparse.Namespace, machine: List[str], comman
         lines += ["", "### Failures and notes", ""] + failures
     lines += ["", "% of raw: thr = payload bytes/s over raw sendall bandwidth of the same "
               "transport (ipc vs unix socket); lat = raw ping-pong RTT of the same size over "
-              "the row's mean RTT.", ""]
+              "the row's mean RTT (inproc: two Python threads waking each other through "
+              "file descriptors).", ""]
     return "\n".join(lines)
 
 

@@ -87,3 +87,24 @@ def test_line_counter_reports_puremq_lines_per_message():
         rows = [line for line in lines if line.startswith("| ") and ".py:" in line]
         assert rows and any("socket.py:recv" in row for row in rows), proc.stdout
         assert not any("linecount.py" in row for row in rows), proc.stdout
+
+
+def test_inproc_round_trips_have_a_raw_floor(tmp_path):
+    """The raw limits include two plain threads waking each other (no ZeroMQ), and the
+    lat inproc row is given as a share of that floor for both implementations."""
+    figures = tmp_path / "figures.json"
+    table = tmp_path / "table.md"
+    proc = _run(["--rounds", "1", "--tests", "raw,lat", "--transports", "inproc",
+                 "--lat-sizes", "128", "--lat-count", "50", "--io-timeout", "5",
+                 "--row-timeout", "20", "--json", str(figures), "--output", str(table),
+                 "--silent"], timeout=50)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {row["row"]: row for row in json.loads(figures.read_text())}
+    raw_label = "raw threads ping-pong 128 B (two threads, fd wake-ups)"
+    assert set(rows) == {raw_label, "lat inproc 128 B"}
+    (raw,) = rows[raw_label]["results"]["raw"]
+    assert raw["ok"] and raw["count"] == 50 and raw["metrics"]["mean_us"] > 0, raw
+    line = next(line for line in table.read_text().splitlines()
+                if line.startswith("| lat inproc 128 B |"))
+    shares = [c.strip() for c in line.strip("|").split("|")][-2:]
+    assert all(share.endswith("%") and float(share[:-1]) > 0 for share in shares), line
