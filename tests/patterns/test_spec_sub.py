@@ -118,11 +118,17 @@ def test_filters_by_prefix_itself(net):
     pub, sub = _pub_sub(net, b"A", b"B")
     sync_subscriber(pub, sub, b"A")
     sync_subscriber(pub, sub, b"B")
+    _queue_a_and_b_then_only_b_after(pub, sub, b"A")
+
+
+def _queue_a_and_b_then_only_b_after(pub, sub, topic):
+    """Queue five A and five B messages at ``sub``, unsubscribe ``topic``: only the Bs
+    come out, and nothing else."""
     for i in range(5):
         pub.send(b"A%d" % i)
         pub.send(b"B%d" % i)
     wait_queued(sub, 10)
-    sub.unsubscribe(b"A")
+    sub.unsubscribe(topic)
     assert [sub.recv() for _ in range(5)] == [b"B%d" % i for i in range(5)]
     assert_quiet(sub)
     assert not sub.poll(0, zmq.POLLIN)
@@ -136,14 +142,7 @@ def test_filters_again_once_the_subscription_to_everything_goes(net):
     sync_subscriber(pub, sub)
     pub.send(b"A0")
     assert sub.recv() == b"A0"
-    for i in range(5):
-        pub.send(b"A%d" % i)
-        pub.send(b"B%d" % i)
-    wait_queued(sub, 10)
-    sub.unsubscribe(b"")
-    assert [sub.recv() for _ in range(5)] == [b"B%d" % i for i in range(5)]
-    assert_quiet(sub)
-    assert not sub.poll(0, zmq.POLLIN)
+    _queue_a_and_b_then_only_b_after(pub, sub, b"")
 
 
 def test_delivers_to_the_application(net):
