@@ -478,17 +478,8 @@ class StreamConnection:
         lane.idle()  # (this thread is the lane's only producer: it stays empty)
         if lane.waiting:
             lane.took()
-        try:
-            sent = self.sock.send(data)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError as exc:
-            self._peer_closed(exc)
-            return
-        if sent < len(data):
-            self.out_segments = [memoryview(data)[sent:]]
-            self._inflight = [data]
-            self._want_writable()
+        self.out_segments = [data]
+        self._send_segments()  # what the kernel does not take waits for the I/O thread
 
     def write_direct(self, wait: float = 0.0) -> bool:
         """The owner thread writes what is queued (its send would block otherwise); False
@@ -740,17 +731,19 @@ class StreamConnection:
     def _send_segments(self) -> bool:
         """Write out_segments; True when all are written."""
         segments = self.out_segments
+        single = len(segments) == 1
         try:
-            if len(segments) == 1:
-                sent = self.sock.send(segments[0])
-            else:
-                sent = self.sock.sendmsg(segments)
+            sent = self.sock.send(segments[0]) if single else self.sock.sendmsg(segments)
         except (BlockingIOError, InterruptedError):
             self._want_writable()
             return False
         except OSError as exc:
             self._peer_closed(exc)
             return False
+        if single and sent == len(segments[0]):  # the usual write: all of one segment
+            self.out_segments = []
+            self._inflight = []
+            return True
         index = 0
         count = len(segments)
         while index < count:
