@@ -24,6 +24,9 @@ def _efsm() -> ZMQError:
 
 class Req(SocketPattern):
     type_name = "REQ"
+    #: a plain reply, ``[b"", body]`` (with REQ_CORRELATE accept_message drops it: a
+    #: correlated reply has the request id first)
+    receives_delimited = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -70,10 +73,6 @@ class Req(SocketPattern):
         if self.receiving_reply and not self.options[SocketOption.REQ_RELAXED]:
             raise _efsm()
 
-    #: a plain reply, ``[b"", body]`` (with REQ_CORRELATE accept_message drops it: a
-    #: correlated reply has the request id first)
-    receives_delimited = True
-
     def xrecv(self) -> Optional[List[Any]]:
         if not self.receiving_reply:
             raise _efsm()
@@ -116,6 +115,8 @@ class Req(SocketPattern):
 
 class Rep(SocketPattern):
     type_name = "REP"
+    #: a plain request from a REQ, ``[b"", body]``
+    receives_delimited = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -152,9 +153,6 @@ class Rep(SocketPattern):
     def check_send(self) -> None:
         if not self.sending_reply:
             raise _efsm()
-
-    #: a plain request from a REQ, ``[b"", body]``
-    receives_delimited = True
 
     def xsend(self, frames: List[Any]) -> bool:
         if not self.sending_reply:
