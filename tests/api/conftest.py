@@ -10,6 +10,7 @@ from typing import Any, Iterator, List
 
 import pytest
 
+from .._contexts import destroy_context
 from ._compare import CYTHON_REFERENCE_MARK, MODULES, deselect_cffi_reference_runs
 
 
@@ -24,7 +25,7 @@ def mctx(zmq_mod: Any) -> Iterator[Any]:
     """A context of ``zmq_mod``, destroyed with linger 0 after the test."""
     context = zmq_mod.Context()
     yield context
-    context.destroy(linger=0)
+    destroy_context(context)
 
 
 def pytest_configure(config: Any) -> None:

@@ -13,6 +13,8 @@ from typing import Iterator
 import pytest
 import zmq as libzmq
 
+from .._contexts import destroy_context
+
 
 @pytest.fixture(autouse=True)
 def engine_errors_forbidden(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
@@ -30,4 +32,4 @@ def zctx() -> Iterator[libzmq.Context]:
     """A pyzmq (libzmq) context for well-behaved reference peers."""
     context = libzmq.Context()
     yield context
-    context.destroy(linger=0)
+    destroy_context(context)

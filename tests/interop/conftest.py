@@ -9,6 +9,7 @@ import zmq
 
 import puremq
 
+from .._contexts import destroy_context
 from .harness import Net
 
 
@@ -17,7 +18,7 @@ def zctx() -> Iterator[zmq.Context]:
     """A libzmq context (pyzmq), destroyed with linger 0 after the test."""
     context = zmq.Context()
     yield context
-    context.destroy(linger=0)
+    destroy_context(context)
 
 
 @pytest.fixture

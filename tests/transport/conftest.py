@@ -9,6 +9,7 @@ import pytest
 
 import puremq
 
+from .._contexts import destroy_context
 from ..api._compare import CYTHON_REFERENCE_MARK, MODULES, deselect_cffi_reference_runs
 
 
@@ -22,7 +23,7 @@ def zmq_mod(request: Any) -> Any:
 def mctx(zmq_mod: Any) -> Iterator[Any]:
     context = zmq_mod.Context()
     yield context
-    context.destroy(linger=0)
+    destroy_context(context)
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def ctx() -> Iterator[Any]:
     """A puremq context, destroyed (linger 0) after the test."""
     context = puremq.Context()
     yield context
-    context.destroy(linger=0)
+    destroy_context(context)
 
 
 def pytest_configure(config: Any) -> None:
