@@ -30,6 +30,7 @@ import time
 from typing import TYPE_CHECKING, Any, List, Optional
 
 from ..constants import Event, SocketOption
+from ..routing.broadcast import BroadcastLog, LogCursor, Skip
 from ..zmtp.connection import (ConnectionFailed, HandshakeComplete, PingReceived,
                                ZmtpConnection, null_metadata)
 from ..zmtp.inbox import PlainInbox, ping_frames
@@ -130,6 +131,12 @@ class StreamConnection:
         self._behind_stopped = False
         #: set when an application thread hit a fault; the I/O thread closes soon
         self.broken = False
+        #: frames go out as the encoder makes them (the NULL mechanism): a publisher may
+        #: hand this connection messages framed once for all its subscribers
+        self.shares_frames = True
+        #: this connection's place in its publisher's shared log (routing/broadcast.py)
+        #: while it writes from there; None when it writes only from its lane
+        self.log_cursor: Optional[LogCursor] = None
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -465,7 +472,8 @@ class StreamConnection:
         small one is framed as one object and sent as it is (a request, a reply: the
         encoder's batching has nothing to batch); anything else goes through _flush."""
         pipe = self.pipe
-        if pipe is None or self.closed or self.want_write or self.converts_subscriptions:
+        if (pipe is None or self.closed or self.want_write or self.converts_subscriptions
+                or self.log_cursor is not None):
             self._flush()
             return
         lane = pipe.outbound
@@ -780,7 +788,16 @@ class StreamConnection:
         zmtp = self.zmtp
         written = 0
         while True:
-            if items:
+            cursor = self.log_cursor
+            if cursor is not None:
+                entries = cursor.take()
+                if entries is not None:
+                    self._encode_shared(entries, cursor)
+                if cursor.finished:
+                    self.log_cursor = cursor = None
+            # a cursor leaving the log has entries to write before what its lane holds
+            # (its stop is set before anything is queued on the lane)
+            if items and (cursor is None or cursor.stop is None):
                 if self.converts_subscriptions:
                     self._encode_converting(items)
                 else:
@@ -807,6 +824,49 @@ class StreamConnection:
             if written >= FLUSH_FAIRNESS:
                 self.reactor.schedule_flush(self)
                 return
+
+    def _encode_shared(self, entries: List[Any], cursor: LogCursor) -> None:
+        """Entries of the publisher's shared log, joined into one segment; those that
+        skip this connection (it was full when they were sent) left out."""
+        try:
+            data = b"".join(entries)
+        except TypeError:  # a Skip among them
+            kept = []
+            for entry in entries:
+                if type(entry) is Skip:
+                    if cursor in entry.cursors:
+                        cursor.passed += 1
+                        continue
+                    entry = entry.entry
+                kept.append(entry)
+            data = b"".join(kept)
+        if data:
+            self.zmtp.send_shared(data)
+
+    def wake_log(self, log: BroadcastLog) -> None:
+        """The publisher's shared log ``log`` went from written out to holding entries
+        (the sending thread; this is its first cursor's connection).  As kick does for
+        one connection: a publisher that was idle writes its subscribers itself, now;
+        one in a stream of messages leaves them to the I/O thread, which batches.  The gap
+        is measured without the time these writes take, so they cannot keep it long."""
+        engine = self.engine
+        now = _monotonic()
+        gap = now - engine.last_kick
+        engine.last_kick = now
+        if gap < DIRECT_WRITE_GAP or engine.owner_flushes:
+            self.reactor.schedule_flush(log)
+            return
+        log.signaled = False
+        for cursor in log.cursors:
+            stream = cursor.pipe.peer
+            if not stream.broken and stream.io_lock.acquire(False):
+                try:
+                    stream._flush()
+                finally:
+                    stream.io_lock.release()
+            else:
+                stream.reactor.schedule_flush(stream)
+        engine.last_kick = _monotonic()
 
     def _encode_converting(self, items: Any) -> None:
         """SUB/XSUB: single-frame 0x00/0x01 messages are (un)subscriptions on the wire."""

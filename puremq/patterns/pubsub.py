@@ -18,11 +18,14 @@ from collections import deque
 from typing import Any, Deque, List, Optional, Set
 
 from ..constants import SocketOption
+from ..routing.broadcast import BroadcastLog
 from ..routing.pipe import Pipe
 from ..routing.trie import RadixTrie
+from ..zmtp.framing import SHORT_FINAL_HEADERS, frame_small_message
 from .base import SocketPattern, send_subscription
 
 _XPUB_NODROP = int(SocketOption.XPUB_NODROP)
+_CONFLATE = int(SocketOption.CONFLATE)
 
 
 def _as_bytes(frame: Any) -> bytes:
@@ -39,6 +42,12 @@ class XPub(SocketPattern):
         self.subscriptions = RadixTrie()
         self.pending: Deque[List[Any]] = deque()
         self._blocked: List[Pipe] = []
+        #: the shared log (routing/broadcast.py): messages go there, framed once, while
+        #: every subscriber is a stream connection subscribed to everything (and then
+        #: nothing else); ``_log_dirty`` asks the next send to look again
+        self._log: Optional[BroadcastLog] = None
+        self._log_on = False
+        self._log_dirty = False
 
     # -- subscriptions from downstream ----------------------------------------------------
     def _read_upstream(self) -> None:
@@ -54,6 +63,7 @@ class XPub(SocketPattern):
                 self.pending.append(msg)
 
     def _apply(self, pipe: Pipe, frame: bytes) -> None:
+        self._log_dirty = True
         topic = frame[1:]
         if frame[0] == 1:
             if pipe.terminated:
@@ -78,6 +88,7 @@ class XPub(SocketPattern):
 
     def xdetach(self, pipe: Pipe) -> None:
         # Drop what it still sent us, then every subscription it held.
+        self._log_dirty = True
         self._read_upstream()
         for topic, pipes in self.subscriptions.items():
             if pipe in pipes:
@@ -91,6 +102,25 @@ class XPub(SocketPattern):
     def xsend(self, frames: List[Any]) -> bool:
         if self.fq.ring:
             self._read_upstream()
+        if self._log_dirty:
+            self._refresh_log()
+        if self._log_on:
+            frame = frames[0]
+            if len(frames) == 1 and type(frame) is bytes and len(frame) < 256:
+                entry = SHORT_FINAL_HEADERS[len(frame)] + frame
+            else:
+                entry = frame_small_message(frames)
+            if entry is not None:
+                log = self._log
+                log.room -= 1
+                if log.room <= 0:
+                    log.recount(self.write_out)
+                log.append(entry)
+                return True
+            # large or zero-copy frames: their connections' encoders must see them as
+            # they are, so the lanes take over (a later send tries the log again)
+            self._leave_log()
+            self._log_dirty = True
         first = frames[0]
         if type(first) is not bytes and type(first) is not bytearray:
             first = bytes(first)
@@ -125,6 +155,66 @@ class XPub(SocketPattern):
 
     def xhas_out(self) -> bool:
         return True
+
+    def xsetsockopt(self, option: int, value: Any) -> bool:
+        if option == _XPUB_NODROP or option == _CONFLATE:
+            self._log_dirty = True
+        return False
+
+    # -- the shared log ---------------------------------------------------------------------
+    def _log_members(self) -> Optional[List[Pipe]]:
+        """The pipes the shared log serves, if it may: every subscription is to
+        everything, every subscriber is a stream connection that sends frames as they
+        are encoded, and no option needs a queue per subscriber (NODROP, CONFLATE)."""
+        values = self.options.values
+        if len(self.subscriptions) != 1 or values[_XPUB_NODROP] or values[_CONFLATE]:
+            return None
+        root = self.subscriptions.get(b"")
+        if not root:
+            return None
+        for pipe in root:
+            if pipe.terminated or not getattr(pipe.peer, "shares_frames", False):
+                return None
+        return list(root)
+
+    def _refresh_log(self) -> None:
+        """Subscriptions, pipes or options changed: use the shared log or the lanes.  A
+        pipe joins the log only once it has written out what its lane (or an earlier
+        stay in the log) held; until then the lanes carry on and the next send looks
+        again."""
+        self._log_dirty = False
+        members = self._log_members()
+        log = self._log
+        if members is not None:
+            for pipe in members:
+                cursor = pipe.peer.log_cursor
+                if cursor is None:
+                    ready = not pipe.outbound.items
+                else:
+                    ready = cursor.log is log and cursor.stop is None
+                if not ready:
+                    self._log_dirty = True
+                    members = None
+                    break
+        if members is None:
+            self._leave_log()
+            return
+        if log is None:
+            self._log = log = BroadcastLog()
+        self._wake_leaving(log.set_members(members))
+        self._log_on = True
+
+    def _leave_log(self) -> None:
+        """Every cursor leaves the log where it ends now; the lanes take over."""
+        self._log_on = False
+        if self._log is not None and self._log.cursors:
+            self._wake_leaving(self._log.set_members([]))
+
+    @staticmethod
+    def _wake_leaving(cursors: List[Any]) -> None:
+        # the writer finishes a leaving cursor's entries at its next flush: one is due
+        for cursor in cursors:
+            cursor.pipe.outbound.on_items()
 
     def xwait_for_space(self) -> bool:
         ready = True

@@ -306,6 +306,14 @@ class ZmtpConnection:
             raise RuntimeError("messages before the handshake completed")
         self._encoder.raw(data)
 
+    def send_shared(self, data: bytes) -> None:
+        """Whole message frames, already framed, that other connections send too (a
+        publisher's shared log): sent as they are, without a copy of their own.  A
+        mechanism that transformed frames would have to refuse this too."""
+        if self.state is not State.ACTIVE:
+            raise RuntimeError("messages before the handshake completed")
+        self._encoder.shared(data)
+
     def send_messages(self, items: Any, limit: int) -> None:
         """Encode messages from the deque ``items`` until it is empty or ``limit`` bytes
         are pending (the batch a writer takes in one go)."""

@@ -416,6 +416,9 @@ class FrameDecoder:
 _SHORT_LAST = [bytes((0, n)) for n in range(256)]
 _SHORT_MORE = [bytes((FLAG_MORE, n)) for n in range(256)]
 _LONG_LAST = bytes((FLAG_LONG,))
+#: the header of a final short frame, by body size (0-255): a sender that frames a message
+#: itself (a publisher's shared log) prepends it
+SHORT_FINAL_HEADERS = _SHORT_LAST
 _LONG_HEADER = (bytes((FLAG_LONG,)), bytes((FLAG_LONG | FLAG_MORE,)))
 
 
@@ -543,6 +546,15 @@ class FrameEncoder:
         self._small += data
         self.pending += len(data)
 
+    def shared(self, data: bytes) -> None:
+        """Frames already encoded that other connections send too (a publisher's shared
+        log): a segment of their own, not copied."""
+        if self._small:
+            self._segments.append(self._small)
+            self._small = bytearray()
+        self._segments.append(data)
+        self.pending += len(data)
+
     def command(self, name: bytes, data: Buffer = b"") -> None:
         self.raw(encode_command(name, data))
 
@@ -623,6 +635,10 @@ class JoiningFrameEncoder(FrameEncoder):
 
     def raw(self, data: Buffer) -> None:
         self._small.append(bytes(data))
+        self.pending += len(data)
+
+    def shared(self, data: bytes) -> None:
+        self._small.append(data)
         self.pending += len(data)
 
     def take(self) -> List[Buffer]:
