@@ -1,0 +1,150 @@
+"""A puremq PUB fanning out to libzmq SUBs through its shared log (routing/broadcast.py):
+every message of every size and shape SHALL reach every subscriber whole and in order,
+also while subscriptions change and the PUB moves between the log and its lanes."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any, List, Sequence
+
+import pytest
+import zmq
+
+from .harness import Net
+
+WAIT_S = 10.0
+
+
+def _mixed(count: int, seed: int) -> List[List[bytes]]:
+    """Short single frames mostly, then long frames, frames over the zero-copy threshold
+    (which the lanes carry) and multipart messages."""
+    rng = random.Random(seed)
+    out: List[List[bytes]] = []
+    for number in range(count):
+        tag = b"%06d:" % number
+        pick = rng.random()
+        if pick < 0.7:
+            out.append([tag + b"s" * rng.randrange(0, 200)])
+        elif pick < 0.85:
+            out.append([tag + b"L" * rng.randrange(250, 5000)])
+        elif pick < 0.88:
+            out.append([tag + b"H" * rng.randrange(17_000, 70_000)])
+        else:
+            out.append([tag, b"", b"p" * rng.randrange(0, 300)])
+    return out
+
+
+def _subscribers(net: Net, pub: Any, transport: str, count: int,
+                 options: Sequence[Any] = (("RCVHWM", 0),)) -> List[Any]:
+    """``count`` libzmq SUBs subscribed to everything, connected to ``pub`` and known to
+    receive (each got a marker sent after its subscription was in force)."""
+    address = net.bind(pub, transport)
+    subs = []
+    for _ in range(count):
+        sub = net.socket("lz", "SUB", options)
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        sub.connect(address)
+        subs.append(sub)
+    waiting = list(subs)
+    deadline = time.monotonic() + WAIT_S
+    while waiting:
+        assert time.monotonic() < deadline, "subscriptions did not reach the PUB"
+        pub.send(b"sync")
+        waiting = [sub for sub in waiting if not sub.poll(20)]
+    pub.send(b"sync-end")
+    for sub in subs:
+        while sub.recv() != b"sync-end":
+            pass
+    return subs
+
+
+def _receive(sub: Any, count: int) -> List[List[bytes]]:
+    return [sub.recv_multipart() for _ in range(count)]
+
+
+def _assert_all_in_order(got: Sequence[List[bytes]], expected: Sequence[List[bytes]]) -> None:
+    assert len(got) == len(expected)
+    for number, (mine, theirs) in enumerate(zip(got, expected)):
+        assert mine == theirs, f"message {number} differs"
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_libzmq_subscribers_get_a_mixed_stream_whole_and_in_order(net: Net,
+                                                                  transport: str) -> None:
+    """3 libzmq SUBs subscribed to everything; the puremq PUB (no high-water mark, so
+    nothing may be dropped) sends 3,000 messages: short and long frames through the
+    shared log, frames over the zero-copy threshold and back through the lanes, multipart
+    messages.  Each SUB SHALL receive all of them, in order."""
+    pub = net.socket("pm", "PUB", [("SNDHWM", 0)])
+    subs = _subscribers(net, pub, transport, 3)
+    assert pub._engine.pattern._log_on, "the PUB does not use its shared log here"
+    expected = _mixed(3000, seed=len(transport))
+    for frames in expected:
+        pub.send_multipart(frames)
+    for sub in subs:
+        _assert_all_in_order(_receive(sub, len(expected)), expected)
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_subscription_changes_lose_and_reorder_nothing(net: Net, transport: str) -> None:
+    """Two libzmq SUBs subscribed to everything; one of them subscribes to a topic as
+    well (the PUB filters: its lanes take over from the log) and later cancels it (back to
+    the log), while messages keep flowing.  Both SHALL receive every message, once, in
+    order."""
+    pub = net.socket("pm", "PUB", [("SNDHWM", 0)])
+    plain, changing = _subscribers(net, pub, transport, 2)
+    pattern = pub._engine.pattern
+    expected: List[List[bytes]] = []
+
+    def publish(count: int) -> None:
+        for _ in range(count):
+            frames = [b"t%06d" % len(expected) + b"." * 50]
+            expected.append(frames)
+            pub.send_multipart(frames)
+
+    def publish_until(log_on: bool) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while pattern._log_on is not log_on:
+            assert time.monotonic() < deadline, f"the PUB's log did not turn {log_on}"
+            publish(10)
+
+    publish(500)
+    changing.setsockopt(zmq.SUBSCRIBE, b"t")
+    publish_until(False)
+    publish(500)
+    changing.setsockopt(zmq.UNSUBSCRIBE, b"t")
+    publish_until(True)
+    publish(500)
+    for sub in (plain, changing):
+        _assert_all_in_order(_receive(sub, len(expected)), expected)
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_a_subscriber_far_behind_when_the_log_is_left_loses_and_reorders_nothing(
+        net: Net, transport: str) -> None:
+    """A libzmq SUB that does not read (small buffers on both sides: the PUB's log holds
+    what it has not taken, far more than one write's worth) subscribes to a topic as well,
+    so the PUB leaves its log for the lanes.  Once it reads it SHALL receive every message,
+    once, in order: first the rest of the log, then what the lane took."""
+    pub = net.socket("pm", "PUB", [("SNDHWM", 0), ("SNDBUF", 4096)])
+    (sub,) = _subscribers(net, pub, transport, 1, [("RCVHWM", 5), ("RCVBUF", 4096)])
+    pattern = pub._engine.pattern
+    expected: List[List[bytes]] = []
+
+    def publish(count: int) -> None:
+        for _ in range(count):
+            # short: what the writer takes from the log at once (TAKE_MAX entries) is less
+            # than one write batch, so its lane would be encoded right behind it
+            frames = [b"t%06d" % len(expected)]
+            expected.append(frames)
+            pub.send_multipart(frames)
+
+    publish(40000)
+    sub.setsockopt(zmq.SUBSCRIBE, b"t")
+    deadline = time.monotonic() + WAIT_S
+    while pattern._log_on:
+        assert time.monotonic() < deadline, "the PUB did not leave its log"
+        publish(10)
+    publish(500)
+    _assert_all_in_order(_receive(sub, len(expected)), expected)

@@ -1,0 +1,192 @@
+"""The publisher's shared log (routing/broadcast.py): cursors, stops, skips, trimming."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, List
+
+from puremq.routing import broadcast
+from puremq.routing.broadcast import BroadcastLog, Skip
+
+
+class _Connection:
+    """What the log asks of a cursor's connection: a wake-up, counted."""
+
+    def __init__(self) -> None:
+        self.log_cursor = None
+        self.wakes = 0
+
+    def wake_log(self, log: BroadcastLog) -> None:
+        self.wakes += 1
+
+
+def _pipe(hwm: int = 0) -> Any:
+    return SimpleNamespace(peer=_Connection(), outbound=SimpleNamespace(hwm=hwm))
+
+
+def _log_with(*pipes: Any) -> BroadcastLog:
+    log = BroadcastLog()
+    assert log.set_members(list(pipes)) == []
+    return log
+
+
+def _written(cursor: Any) -> List[bytes]:
+    """What the cursor's writer sends: its entries, those that skip it left out (as
+    StreamConnection._encode_shared does)."""
+    out = []
+    while True:
+        entries = cursor.take()
+        if entries is None:
+            return out
+        for entry in entries:
+            if type(entry) is Skip:
+                if cursor in entry.cursors:
+                    cursor.passed += 1
+                    continue
+                entry = entry.entry
+            out.append(entry)
+
+
+def test_a_cursor_takes_what_was_appended_after_it_joined_once() -> None:
+    """Each member writes every entry appended while it is a member, once, in order."""
+    first = _pipe()
+    log = _log_with(first)
+    log.append(b"before")
+    second = _pipe()
+    log.set_members([first, second])
+    for entry in (b"a", b"b"):
+        log.append(entry)
+    assert _written(first.peer.log_cursor) == [b"before", b"a", b"b"]
+    assert _written(second.peer.log_cursor) == [b"a", b"b"]
+    assert first.peer.log_cursor.take() is None
+
+
+def test_the_writers_are_woken_once_per_transition_from_written_out() -> None:
+    """The log wakes its writers when it goes from written-out to holding entries, not at
+    every append; after a flush has cleared ``signaled`` the next append wakes again."""
+    pipe = _pipe()
+    pipe.peer.flush = lambda: None
+    log = _log_with(pipe)
+    log.append(b"1")
+    log.append(b"2")
+    assert pipe.peer.wakes == 1
+    log.flush()
+    log.append(b"3")
+    assert pipe.peer.wakes == 2
+
+
+def test_a_leaving_cursor_stops_exactly_where_the_log_ended() -> None:
+    """A cursor that leaves writes the entries appended before it left and none after:
+    what the sender queues on its lane from then on comes next."""
+    staying, leaving = _pipe(), _pipe()
+    log = _log_with(staying, leaving)
+    log.append(b"both")
+    cursor = leaving.peer.log_cursor
+    assert log.set_members([staying]) == [cursor]
+    log.append(b"staying only")
+    assert not cursor.finished
+    assert _written(cursor) == [b"both"]
+    assert cursor.finished
+    assert _written(staying.peer.log_cursor) == [b"both", b"staying only"]
+
+
+def test_a_writer_takes_at_most_take_max_entries_at_once() -> None:
+    """A writer far behind takes the log in pieces of at most TAKE_MAX entries (one
+    write's worth), and a leaving cursor is finished only at its stop."""
+    pipe = _pipe()
+    log = _log_with(pipe)
+    for number in range(broadcast.TAKE_MAX + 5):
+        log.append(b"%d" % number)
+    cursor = pipe.peer.log_cursor
+    log.set_members([])
+    assert len(cursor.take()) == broadcast.TAKE_MAX
+    assert not cursor.finished
+    assert cursor.take() == [b"%d" % n for n in range(broadcast.TAKE_MAX,
+                                                       broadcast.TAKE_MAX + 5)]
+    assert cursor.finished
+
+
+def test_a_cursor_at_its_high_water_mark_is_written_out_then_skipped() -> None:
+    """At the count, a cursor whose queue reached the high-water mark is first written out
+    (the sender's write_out); if that made no room, what is appended while it is full skips
+    it, and the others still get it."""
+    slow, fast = _pipe(hwm=3), _pipe(hwm=3)
+    log = _log_with(slow, fast)
+    written_out = []
+    for number in range(3):
+        log.append(b"%d" % number)
+    assert _written(fast.peer.log_cursor) == [b"0", b"1", b"2"]
+    log.recount(written_out.append)
+    assert written_out == [slow]
+    assert log.full == {slow.peer.log_cursor}
+    log.append(b"3")
+    assert _written(fast.peer.log_cursor) == [b"3"]
+    assert _written(slow.peer.log_cursor) == [b"0", b"1", b"2"]
+
+
+def test_a_full_cursor_that_caught_up_gets_messages_again() -> None:
+    """The skipped entries do not count in a cursor's queue: once it has written what it
+    had, the next count finds room for it again."""
+    slow, fast = _pipe(hwm=2), _pipe(hwm=2)
+    log = _log_with(slow, fast)
+    log.append(b"0")
+    log.append(b"1")
+    log.recount(lambda pipe: None)
+    log.append(b"skips slow")
+    assert slow.peer.log_cursor.queued(log.end) == 2
+    assert _written(slow.peer.log_cursor) == [b"0", b"1"]
+    assert slow.peer.log_cursor.queued(log.end) == 0
+    _written(fast.peer.log_cursor)
+    log.recount(lambda pipe: None)
+    assert not log.full
+    log.append(b"again")
+    assert _written(slow.peer.log_cursor) == [b"again"]
+
+
+def test_while_a_cursor_is_full_the_queues_are_counted_often() -> None:
+    """While a cursor is full the sender counts again within FULL_RECHECK messages; with
+    room everywhere, only when the fullest queue could have reached the mark."""
+    slow, fast = _pipe(hwm=100), _pipe(hwm=100)
+    log = _log_with(slow, fast)
+    for _ in range(100):
+        log.append(b"x")
+    _written(fast.peer.log_cursor)
+    log.recount(lambda pipe: None)
+    assert log.room == broadcast.FULL_RECHECK
+    _written(slow.peer.log_cursor)
+    log.append(b"y")
+    log.recount(lambda pipe: None)
+    assert log.room == 99
+
+
+def test_an_entry_is_dropped_when_every_cursor_is_full() -> None:
+    """A message for which every subscriber is full is dropped outright."""
+    only = _pipe(hwm=1)
+    log = _log_with(only)
+    log.append(b"kept")
+    log.recount(lambda pipe: None)
+    log.append(b"dropped")
+    assert _written(only.peer.log_cursor) == [b"kept"]
+
+
+def test_entries_every_cursor_passed_are_cut_off() -> None:
+    """Once every cursor (a leaving one too) is past TRIM_AT entries and half the log, the
+    count cuts those off; a cursor then still takes exactly what follows it."""
+    ahead, behind = _pipe(), _pipe()
+    log = _log_with(ahead, behind)
+    total = 3 * broadcast.TRIM_AT
+    for number in range(total):
+        log.append(b"%d" % number)
+    _written(ahead.peer.log_cursor)
+    behind_cursor = behind.peer.log_cursor
+    log.set_members([ahead])  # behind leaves, still short of its stop
+    log.recount(lambda pipe: None)
+    assert log.window[0] == 0  # held back by the leaving cursor
+    behind_cursor.pos = 2 * broadcast.TRIM_AT  # its writer has written that many
+    log.recount(lambda pipe: None)
+    base, entries = log.window
+    assert base == 2 * broadcast.TRIM_AT
+    assert len(entries) == total - base
+    assert _written(behind_cursor) == [b"%d" % n for n in range(base, total)]
+    log.append(b"next")
+    assert _written(ahead.peer.log_cursor) == [b"next"]
