@@ -30,7 +30,7 @@ import time
 from typing import TYPE_CHECKING, Any, List, Optional
 
 from ..constants import Event, SocketOption
-from ..routing.broadcast import BroadcastLog, LogCursor, Skip
+from ..routing.broadcast import BroadcastLog, LogCursor, joined_for
 from ..zmtp.connection import (ConnectionFailed, HandshakeComplete, PingReceived,
                                ZmtpConnection, null_metadata)
 from ..zmtp.inbox import PlainInbox, ping_frames
@@ -826,20 +826,8 @@ class StreamConnection:
                 return
 
     def _encode_shared(self, entries: List[Any], cursor: LogCursor) -> None:
-        """Entries of the publisher's shared log, joined into one segment; those that
-        skip this connection (it was full when they were sent) left out."""
-        try:
-            data = b"".join(entries)
-        except TypeError:  # a Skip among them
-            kept = []
-            for entry in entries:
-                if type(entry) is Skip:
-                    if cursor in entry.cursors:
-                        cursor.passed += 1
-                        continue
-                    entry = entry.entry
-                kept.append(entry)
-            data = b"".join(kept)
+        """Entries of the publisher's shared log, as one segment."""
+        data = joined_for(cursor, entries)
         if data:
             self.zmtp.send_shared(data)
 

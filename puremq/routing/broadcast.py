@@ -107,6 +107,24 @@ class LogCursor:
         return entries[pos - base:end - base]
 
 
+def joined_for(cursor: LogCursor, entries: List[Any]) -> bytes:
+    """What ``cursor``'s connection writes of ``entries`` (which it took): the framed
+    messages joined, those that skip it left out (and counted as passed over)."""
+    try:
+        return b"".join(entries)
+    except TypeError:  # a Skip among them
+        pass
+    kept = []
+    for entry in entries:
+        if type(entry) is Skip:
+            if cursor in entry.cursors:
+                cursor.passed += 1
+                continue
+            entry = entry.entry
+        kept.append(entry)
+    return b"".join(kept)
+
+
 class BroadcastLog:
     """The log and its cursors (see the module's theory of operation)."""
 

@@ -5,33 +5,16 @@ application takes them."""
 
 from __future__ import annotations
 
-import random
 import threading
 from typing import Any, List
 
 import pytest
 
+from .._messages import mixed_messages
 from .harness import Net
 
 #: (libzmq sender type, puremq receiver type)
 PAIRS = [("PUSH", "PULL"), ("DEALER", "DEALER"), ("PAIR", "PAIR")]
-
-
-def _messages(count: int) -> List[List[bytes]]:
-    rng = random.Random(count)
-    out: List[List[bytes]] = []
-    for number in range(count):
-        tag = b"%06d:" % number
-        pick = rng.random()
-        if pick < 0.75:
-            out.append([tag + b"s" * rng.randrange(0, 200)])
-        elif pick < 0.85:
-            out.append([tag + b"L" * rng.randrange(250, 5000)])
-        elif pick < 0.88:
-            out.append([tag + b"H" * rng.randrange(100_000, 400_000)])
-        else:
-            out.append([tag, b"", b"p" * rng.randrange(0, 300)])
-    return out
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
@@ -45,7 +28,7 @@ def test_libzmq_stream_of_mixed_messages_arrives_in_order(net: Net, sender: str,
     pm = net.socket("pm", receiver)
     lz = net.socket("lz", sender)
     lz.connect(net.bind(pm, transport))
-    expected = _messages(5000)
+    expected = mixed_messages(5000, seed=5000)
     errors: List[BaseException] = []
 
     def send_all() -> None:

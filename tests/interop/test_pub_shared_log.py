@@ -4,35 +4,16 @@ also while subscriptions change and the PUB moves between the log and its lanes.
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any, List, Sequence
 
 import pytest
 import zmq
 
+from .._messages import mixed_messages
 from .harness import Net
 
 WAIT_S = 10.0
-
-
-def _mixed(count: int, seed: int) -> List[List[bytes]]:
-    """Short single frames mostly, then long frames, frames over the zero-copy threshold
-    (which the lanes carry) and multipart messages."""
-    rng = random.Random(seed)
-    out: List[List[bytes]] = []
-    for number in range(count):
-        tag = b"%06d:" % number
-        pick = rng.random()
-        if pick < 0.7:
-            out.append([tag + b"s" * rng.randrange(0, 200)])
-        elif pick < 0.85:
-            out.append([tag + b"L" * rng.randrange(250, 5000)])
-        elif pick < 0.88:
-            out.append([tag + b"H" * rng.randrange(17_000, 70_000)])
-        else:
-            out.append([tag, b"", b"p" * rng.randrange(0, 300)])
-    return out
 
 
 def _subscribers(net: Net, pub: Any, transport: str, count: int,
@@ -79,7 +60,8 @@ def test_libzmq_subscribers_get_a_mixed_stream_whole_and_in_order(net: Net,
     pub = net.socket("pm", "PUB", [("SNDHWM", 0)])
     subs = _subscribers(net, pub, transport, 3)
     assert pub._engine.pattern._log_on, "the PUB does not use its shared log here"
-    expected = _mixed(3000, seed=len(transport))
+    # large frames over the zero-copy threshold: the lanes carry those
+    expected = mixed_messages(3000, seed=len(transport), large=(17_000, 70_000))
     for frames in expected:
         pub.send_multipart(frames)
     for sub in subs:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, List
+from typing import Any
 
 from puremq.routing import broadcast
-from puremq.routing.broadcast import BroadcastLog, Skip
+from puremq.routing.broadcast import BroadcastLog, joined_for
 
 
 class _Connection:
@@ -30,21 +30,18 @@ def _log_with(*pipes: Any) -> BroadcastLog:
     return log
 
 
-def _written(cursor: Any) -> List[bytes]:
-    """What the cursor's writer sends: its entries, those that skip it left out (as
-    StreamConnection._encode_shared does)."""
+def _written(cursor: Any) -> bytes:
+    """What the cursor's connection writes now (everything it has not yet)."""
     out = []
     while True:
         entries = cursor.take()
         if entries is None:
-            return out
-        for entry in entries:
-            if type(entry) is Skip:
-                if cursor in entry.cursors:
-                    cursor.passed += 1
-                    continue
-                entry = entry.entry
-            out.append(entry)
+            return b"".join(out)
+        out.append(joined_for(cursor, entries))
+
+
+def _joined(*entries: bytes) -> bytes:
+    return b"".join(entries)
 
 
 def test_a_cursor_takes_what_was_appended_after_it_joined_once() -> None:
@@ -56,8 +53,8 @@ def test_a_cursor_takes_what_was_appended_after_it_joined_once() -> None:
     log.set_members([first, second])
     for entry in (b"a", b"b"):
         log.append(entry)
-    assert _written(first.peer.log_cursor) == [b"before", b"a", b"b"]
-    assert _written(second.peer.log_cursor) == [b"a", b"b"]
+    assert _written(first.peer.log_cursor) == _joined(b"before", b"a", b"b")
+    assert _written(second.peer.log_cursor) == _joined(b"a", b"b")
     assert first.peer.log_cursor.take() is None
 
 
@@ -85,9 +82,9 @@ def test_a_leaving_cursor_stops_exactly_where_the_log_ended() -> None:
     assert log.set_members([staying]) == [cursor]
     log.append(b"staying only")
     assert not cursor.finished
-    assert _written(cursor) == [b"both"]
+    assert _written(cursor) == _joined(b"both")
     assert cursor.finished
-    assert _written(staying.peer.log_cursor) == [b"both", b"staying only"]
+    assert _written(staying.peer.log_cursor) == _joined(b"both", b"staying only")
 
 
 def test_a_writer_takes_at_most_take_max_entries_at_once() -> None:
@@ -115,13 +112,13 @@ def test_a_cursor_at_its_high_water_mark_is_written_out_then_skipped() -> None:
     written_out = []
     for number in range(3):
         log.append(b"%d" % number)
-    assert _written(fast.peer.log_cursor) == [b"0", b"1", b"2"]
+    assert _written(fast.peer.log_cursor) == _joined(b"0", b"1", b"2")
     log.recount(written_out.append)
     assert written_out == [slow]
     assert log.full == {slow.peer.log_cursor}
     log.append(b"3")
-    assert _written(fast.peer.log_cursor) == [b"3"]
-    assert _written(slow.peer.log_cursor) == [b"0", b"1", b"2"]
+    assert _written(fast.peer.log_cursor) == _joined(b"3")
+    assert _written(slow.peer.log_cursor) == _joined(b"0", b"1", b"2")
 
 
 def test_a_full_cursor_that_caught_up_gets_messages_again() -> None:
@@ -134,13 +131,13 @@ def test_a_full_cursor_that_caught_up_gets_messages_again() -> None:
     log.recount(lambda pipe: None)
     log.append(b"skips slow")
     assert slow.peer.log_cursor.queued(log.end) == 2
-    assert _written(slow.peer.log_cursor) == [b"0", b"1"]
+    assert _written(slow.peer.log_cursor) == _joined(b"0", b"1")
     assert slow.peer.log_cursor.queued(log.end) == 0
     _written(fast.peer.log_cursor)
     log.recount(lambda pipe: None)
     assert not log.full
     log.append(b"again")
-    assert _written(slow.peer.log_cursor) == [b"again"]
+    assert _written(slow.peer.log_cursor) == _joined(b"again")
 
 
 def test_while_a_cursor_is_full_the_queues_are_counted_often() -> None:
@@ -166,7 +163,7 @@ def test_an_entry_is_dropped_when_every_cursor_is_full() -> None:
     log.append(b"kept")
     log.recount(lambda pipe: None)
     log.append(b"dropped")
-    assert _written(only.peer.log_cursor) == [b"kept"]
+    assert _written(only.peer.log_cursor) == _joined(b"kept")
 
 
 def test_entries_every_cursor_passed_are_cut_off() -> None:
@@ -187,6 +184,6 @@ def test_entries_every_cursor_passed_are_cut_off() -> None:
     base, entries = log.window
     assert base == 2 * broadcast.TRIM_AT
     assert len(entries) == total - base
-    assert _written(behind_cursor) == [b"%d" % n for n in range(base, total)]
+    assert _written(behind_cursor) == b"".join(b"%d" % n for n in range(base, total))
     log.append(b"next")
-    assert _written(ahead.peer.log_cursor) == [b"next"]
+    assert _written(ahead.peer.log_cursor) == _joined(b"next")
