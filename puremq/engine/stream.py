@@ -796,7 +796,8 @@ class StreamConnection:
                 if cursor.finished:
                     self.log_cursor = cursor = None
             # a cursor leaving the log has entries to write before what its lane holds
-            # (its stop is set before anything is queued on the lane)
+            # (its stop is set before anything is queued on the lane; a cursor joins only
+            # once the lane is empty)
             if items and (cursor is None or cursor.stop is None):
                 if self.converts_subscriptions:
                     self._encode_converting(items)
@@ -830,6 +831,22 @@ class StreamConnection:
         data = joined_for(cursor, entries)
         if data:
             self.zmtp.send_shared(data)
+
+    def join_log(self, cursor: LogCursor) -> bool:
+        """Write from the publisher's shared log at ``cursor`` from now on (the sending
+        thread).  Refused while another thread is writing this connection (a writer must
+        never see the cursor appear between deciding what comes first and taking it), or
+        while something queued before (the lane, an earlier stay in the log) is unwritten."""
+        if not self.io_lock.acquire(False):
+            return False
+        try:
+            pipe = self.pipe
+            if self.log_cursor is not None or pipe is None or pipe.outbound.items:
+                return False
+            self.log_cursor = cursor
+            return True
+        finally:
+            self.io_lock.release()
 
     def wake_log(self, log: BroadcastLog) -> None:
         """The publisher's shared log ``log`` went from written out to holding entries

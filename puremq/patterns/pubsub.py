@@ -179,20 +179,17 @@ class XPub(SocketPattern):
 
     def _refresh_log(self) -> None:
         """Subscriptions, pipes or options changed: use the shared log or the lanes.  A
-        pipe joins the log only once it has written out what its lane (or an earlier
-        stay in the log) held; until then the lanes carry on and the next send looks
-        again."""
+        pipe joins the log only once it has written out what its lane (or an earlier stay
+        in the log) held; until then the lanes carry on and the next send looks again."""
         self._log_dirty = False
         members = self._log_members()
         log = self._log
         if members is not None:
             for pipe in members:
-                cursor = pipe.peer.log_cursor
-                if cursor is None:
-                    ready = not pipe.outbound.items
-                else:
-                    ready = cursor.log is log and cursor.stop is None
-                if not ready:
+                # what it still has to write may be written out here, in this thread
+                # (unless the kernel is full: the subscriber is behind, the lanes carry on)
+                if not self._ready_for_log(pipe) and (not self.write_out(pipe)
+                                                       or not self._ready_for_log(pipe)):
                     self._log_dirty = True
                     members = None
                     break
@@ -201,14 +198,27 @@ class XPub(SocketPattern):
             return
         if log is None:
             self._log = log = BroadcastLog()
-        self._wake_leaving(log.set_members(members))
-        self._log_on = True
+        left, joined = log.set_members(members)
+        self._wake_leaving(left)
+        self._log_on = joined
+        if not joined:
+            self._log_dirty = True
+
+    def _ready_for_log(self, pipe: Pipe) -> bool:
+        """``pipe``'s connection may take a cursor at the log's end (or has one): nothing
+        it still has to write, on its lane or in an earlier stay in the log, would come
+        after what the log gets next.  (Only this thread queues on the lane: once empty it
+        stays empty.)"""
+        cursor = pipe.peer.log_cursor
+        if cursor is None:
+            return not pipe.outbound.items
+        return cursor.log is self._log and cursor.stop is None
 
     def _leave_log(self) -> None:
         """Every cursor leaves the log where it ends now; the lanes take over."""
         self._log_on = False
         if self._log is not None and self._log.cursors:
-            self._wake_leaving(self._log.set_members([]))
+            self._wake_leaving(self._log.set_members([])[0])
 
     @staticmethod
     def _wake_leaving(cursors: List[Any]) -> None:

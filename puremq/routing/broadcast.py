@@ -177,26 +177,35 @@ class BroadcastLog:
                 return cursor
         return None
 
-    def set_members(self, pipes: List[Any]) -> List[LogCursor]:
+    def set_members(self, pipes: List[Any]) -> Tuple[List[LogCursor], bool]:
         """Make ``pipes`` the cursors' pipes: new ones start at the end, the others leave
-        there.  Returns the cursors that left (their writers must be told)."""
+        there.  Returns the cursors that left (their writers must be told), and False if
+        a new pipe's connection refused its cursor (``join_log``: busy, or with something
+        to write first): then the log has no cursors and every one it had left."""
         end = self.end
         keep = {id(pipe) for pipe in pipes}
-        left = [cursor for cursor in self.cursors if id(cursor.pipe) not in keep]
-        for cursor in left:
-            cursor.stop = end
         cursors = [cursor for cursor in self.cursors if id(cursor.pipe) in keep]
         have = {id(cursor.pipe) for cursor in cursors}
+        refused = False
         for pipe in pipes:
             if id(pipe) not in have:
                 cursor = LogCursor(self, pipe, end)
                 cursors.append(cursor)
-                pipe.peer.log_cursor = cursor
+                if not pipe.peer.join_log(cursor):
+                    refused = True
+                    break
+        if refused:
+            # the ones that did join leave again at once: they have nothing to write
+            self.cursors = [c for c in cursors if c.pipe.peer.log_cursor is c]
+            return self.set_members([])[0], False
+        left = [cursor for cursor in self.cursors if id(cursor.pipe) not in keep]
+        for cursor in left:
+            cursor.stop = end
         self.cursors = cursors
         self.leaving = [c for c in self.leaving if not c.finished] + left
         self.full = frozenset(c for c in self.full if id(c.pipe) in keep)
         self.room = 0
-        return left
+        return left, True
 
     # -- high-water mark and trimming (sender) --------------------------------------------
     def recount(self, write_out: Callable[[Any], Any]) -> None:

@@ -72,12 +72,14 @@ def test_libzmq_subscribers_get_a_mixed_stream_whole_and_in_order(net: Net,
 def test_subscription_changes_lose_and_reorder_nothing(net: Net, transport: str) -> None:
     """Two libzmq SUBs subscribed to everything; one of them subscribes to a topic as
     well (the PUB filters: its lanes take over from the log) and later cancels it (back to
-    the log), while messages keep flowing.  Both SHALL receive every message, once, in
-    order."""
+    the log, the lanes maybe still holding messages), while messages keep flowing.  Both
+    SHALL receive every message, once, in order."""
     pub = net.socket("pm", "PUB", [("SNDHWM", 0)])
-    plain, changing = _subscribers(net, pub, transport, 2)
+    subs = _subscribers(net, pub, transport, 2)
+    plain, changing = subs
     pattern = pub._engine.pattern
     expected: List[List[bytes]] = []
+    got: List[List[List[bytes]]] = [[], []]
 
     def publish(count: int) -> None:
         for _ in range(count):
@@ -85,21 +87,30 @@ def test_subscription_changes_lose_and_reorder_nothing(net: Net, transport: str)
             expected.append(frames)
             pub.send_multipart(frames)
 
+    def catch_up() -> None:
+        for sub, received in zip(subs, got):
+            received.extend(_receive(sub, len(expected) - len(received)))
+
     def publish_until(log_on: bool) -> None:
+        # in step with the subscribers, so that what the log or the lanes hold for them
+        # is written out between the sends, whichever thread gets to run
         deadline = time.monotonic() + WAIT_S
         while pattern._log_on is not log_on:
             assert time.monotonic() < deadline, f"the PUB's log did not turn {log_on}"
             publish(10)
+            catch_up()
 
     publish(500)
     changing.setsockopt(zmq.SUBSCRIBE, b"t")
     publish_until(False)
     publish(500)
     changing.setsockopt(zmq.UNSUBSCRIBE, b"t")
+    publish(500)
     publish_until(True)
     publish(500)
-    for sub in (plain, changing):
-        _assert_all_in_order(_receive(sub, len(expected)), expected)
+    catch_up()
+    for received in got:
+        _assert_all_in_order(received, expected)
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
@@ -130,3 +141,43 @@ def test_a_subscriber_far_behind_when_the_log_is_left_loses_and_reorders_nothing
         publish(10)
     publish(500)
     _assert_all_in_order(_receive(sub, len(expected)), expected)
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_subscribers_leaving_and_joining_lose_and_reorder_nothing_for_the_others(
+        net: Net, transport: str) -> None:
+    """Of three libzmq SUBs one disconnects while the PUB streams, and later a new one
+    connects.  The two that stay SHALL receive every message, once, in order; the new one
+    every message from its first on, in order; and the PUB SHALL be back on its shared
+    log for the new set of subscribers."""
+    pub = net.socket("pm", "PUB", [("SNDHWM", 0)])
+    first, leaving, second = _subscribers(net, pub, transport, 3)
+    pattern = pub._engine.pattern
+    expected: List[List[bytes]] = []
+
+    def publish(count: int) -> None:
+        for _ in range(count):
+            frames = [b"%06d" % len(expected) + b"." * 20]
+            expected.append(frames)
+            pub.send_multipart(frames)
+
+    publish(1000)
+    leaving.close(linger=0)
+    deadline = time.monotonic() + WAIT_S
+    while len(pattern.pipes) != 2 or not pattern._log_on:
+        assert time.monotonic() < deadline, "the PUB did not go back to its log"
+        publish(10)
+    joining = net.socket("lz", "SUB", [("RCVHWM", 0)])
+    joining.setsockopt(zmq.SUBSCRIBE, b"")
+    joining.connect(pub.last_endpoint.decode())
+    while not joining.poll(10):
+        assert time.monotonic() < deadline, "the new subscriber gets nothing"
+        publish(10)
+    publish(1000)
+    assert pattern._log_on and len(pattern._log.cursors) == 3
+    for sub in (first, second):
+        _assert_all_in_order(_receive(sub, len(expected)), expected)
+    head = joining.recv_multipart()
+    start = expected.index(head)
+    _assert_all_in_order([head] + _receive(joining, len(expected) - start - 1),
+                         expected[start:])

@@ -12,21 +12,28 @@ from puremq.routing.broadcast import BroadcastLog, joined_for
 class _Connection:
     """What the log asks of a cursor's connection: a wake-up, counted."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuses: bool = False) -> None:
         self.log_cursor = None
         self.wakes = 0
+        self.refuses = refuses
+
+    def join_log(self, cursor: Any) -> bool:
+        if self.refuses:
+            return False
+        self.log_cursor = cursor
+        return True
 
     def wake_log(self, log: BroadcastLog) -> None:
         self.wakes += 1
 
 
-def _pipe(hwm: int = 0) -> Any:
-    return SimpleNamespace(peer=_Connection(), outbound=SimpleNamespace(hwm=hwm))
+def _pipe(hwm: int = 0, refuses: bool = False) -> Any:
+    return SimpleNamespace(peer=_Connection(refuses), outbound=SimpleNamespace(hwm=hwm))
 
 
 def _log_with(*pipes: Any) -> BroadcastLog:
     log = BroadcastLog()
-    assert log.set_members(list(pipes)) == []
+    assert log.set_members(list(pipes)) == ([], True)
     return log
 
 
@@ -79,12 +86,29 @@ def test_a_leaving_cursor_stops_exactly_where_the_log_ended() -> None:
     log = _log_with(staying, leaving)
     log.append(b"both")
     cursor = leaving.peer.log_cursor
-    assert log.set_members([staying]) == [cursor]
+    assert log.set_members([staying]) == ([cursor], True)
     log.append(b"staying only")
     assert not cursor.finished
     assert _written(cursor) == _joined(b"both")
     assert cursor.finished
     assert _written(staying.peer.log_cursor) == _joined(b"both", b"staying only")
+
+
+def test_a_refused_cursor_leaves_the_log_without_cursors() -> None:
+    """A connection that refuses its cursor (busy, or with something to write first)
+    keeps the log from serving anyone: the members it had and those that joined with it
+    leave where the log ends, the latter with nothing to write."""
+    member, joining, refusing = _pipe(), _pipe(), _pipe(refuses=True)
+    log = _log_with(member)
+    log.append(b"member's")
+    left, joined = log.set_members([member, joining, refusing])
+    assert not joined and log.cursors == []
+    assert set(left) == {member.peer.log_cursor, joining.peer.log_cursor}
+    assert _written(member.peer.log_cursor) == b"member's"
+    assert member.peer.log_cursor.finished
+    assert _written(joining.peer.log_cursor) == b""
+    assert joining.peer.log_cursor.finished
+    assert refusing.peer.log_cursor is None
 
 
 def test_a_writer_takes_at_most_take_max_entries_at_once() -> None:
