@@ -26,6 +26,9 @@ from .base import SocketPattern, send_subscription
 
 _XPUB_NODROP = int(SocketOption.XPUB_NODROP)
 _CONFLATE = int(SocketOption.CONFLATE)
+#: a PUB that could not join its subscribers to the shared log (one was still writing what
+#: its lane held) tries again after this many sends
+LOG_RETRY_SENDS = 16
 
 
 def _as_bytes(frame: Any) -> bytes:
@@ -48,6 +51,8 @@ class XPub(SocketPattern):
         self._log: Optional[BroadcastLog] = None
         self._log_on = False
         self._log_dirty = False
+        #: sends to let pass before trying again to join pipes that were not ready
+        self._log_wait = 0
 
     # -- subscriptions from downstream ----------------------------------------------------
     def _read_upstream(self) -> None:
@@ -64,6 +69,7 @@ class XPub(SocketPattern):
 
     def _apply(self, pipe: Pipe, frame: bytes) -> None:
         self._log_dirty = True
+        self._log_wait = 0
         topic = frame[1:]
         if frame[0] == 1:
             if pipe.terminated:
@@ -89,6 +95,7 @@ class XPub(SocketPattern):
     def xdetach(self, pipe: Pipe) -> None:
         # Drop what it still sent us, then every subscription it held.
         self._log_dirty = True
+        self._log_wait = 0
         self._read_upstream()
         for topic, pipes in self.subscriptions.items():
             if pipe in pipes:
@@ -102,25 +109,31 @@ class XPub(SocketPattern):
     def xsend(self, frames: List[Any]) -> bool:
         if self.fq.ring:
             self._read_upstream()
-        if self._log_dirty:
-            self._refresh_log()
-        if self._log_on:
+        if self._log_on or self._log_dirty:
             frame = frames[0]
             if len(frames) == 1 and type(frame) is bytes and len(frame) < 256:
                 entry = SHORT_FINAL_HEADERS[len(frame)] + frame
             else:
                 entry = frame_small_message(frames)
-            if entry is not None:
-                log = self._log
-                log.room -= 1
-                if log.room <= 0:
-                    log.recount(self.write_out)
-                log.append(entry)
-                return True
-            # large or zero-copy frames: their connections' encoders must see them as
-            # they are, so the lanes take over (a later send tries the log again)
-            self._leave_log()
-            self._log_dirty = True
+            if entry is None:
+                # large or zero-copy frames: their connections' encoders must see them
+                # as they are, so the lanes take over (a later send tries the log again)
+                if self._log_on:
+                    self._leave_log()
+                    self._log_dirty = True
+            else:
+                if self._log_dirty:
+                    if self._log_wait:
+                        self._log_wait -= 1
+                    else:
+                        self._refresh_log()
+                if self._log_on:
+                    log = self._log
+                    log.room -= 1
+                    if log.room <= 0:
+                        log.recount(self.write_out)
+                    log.append(entry)
+                    return True
         first = frames[0]
         if type(first) is not bytes and type(first) is not bytearray:
             first = bytes(first)
@@ -159,6 +172,7 @@ class XPub(SocketPattern):
     def xsetsockopt(self, option: int, value: Any) -> bool:
         if option == _XPUB_NODROP or option == _CONFLATE:
             self._log_dirty = True
+            self._log_wait = 0
         return False
 
     # -- the shared log ---------------------------------------------------------------------
@@ -191,6 +205,7 @@ class XPub(SocketPattern):
                 if not self._ready_for_log(pipe) and (not self.write_out(pipe)
                                                        or not self._ready_for_log(pipe)):
                     self._log_dirty = True
+                    self._log_wait = LOG_RETRY_SENDS
                     members = None
                     break
         if members is None:
