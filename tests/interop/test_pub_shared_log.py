@@ -181,3 +181,19 @@ def test_subscribers_leaving_and_joining_lose_and_reorder_nothing_for_the_others
     start = expected.index(head)
     _assert_all_in_order([head] + _receive(joining, len(expected) - start - 1),
                          expected[start:])
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_what_the_log_holds_is_written_before_a_lingering_close(net: Net,
+                                                                 transport: str) -> None:
+    """A PUB closed with LINGER right after a burst through its shared log SHALL still
+    deliver the whole burst to every libzmq SUB (linger: pending messages are sent)."""
+    pub = net.socket("pm", "PUB", [("SNDHWM", 0)])
+    subs = _subscribers(net, pub, transport, 2)
+    assert pub._engine.pattern._log_on
+    expected = [[b"%06d" % number + b"." * 100] for number in range(2000)]
+    for frames in expected:
+        pub.send_multipart(frames)
+    pub.close(linger=int(WAIT_S * 1000))
+    for sub in subs:
+        _assert_all_in_order(_receive(sub, len(expected)), expected)
