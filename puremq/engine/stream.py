@@ -30,7 +30,7 @@ import time
 from typing import TYPE_CHECKING, Any, List, Optional
 
 from ..constants import Event, SocketOption
-from ..routing.broadcast import BroadcastLog, LogCursor, joined_for
+from ..routing.broadcast import BroadcastLog, LogCursor
 from ..zmtp.connection import (ConnectionFailed, HandshakeComplete, PingReceived,
                                ZmtpConnection, null_metadata)
 from ..zmtp.inbox import PlainInbox, ping_frames
@@ -790,9 +790,9 @@ class StreamConnection:
         while True:
             cursor = self.log_cursor
             if cursor is not None:
-                entries = cursor.take()
-                if entries is not None:
-                    self._encode_shared(entries, cursor)
+                data = cursor.take_joined()
+                if data:
+                    zmtp.send_shared(data)
                 if cursor.finished:
                     self.log_cursor = cursor = None
             # a cursor leaving the log has entries to write before what its lane holds
@@ -825,12 +825,6 @@ class StreamConnection:
             if written >= FLUSH_FAIRNESS:
                 self.reactor.schedule_flush(self)
                 return
-
-    def _encode_shared(self, entries: List[Any], cursor: LogCursor) -> None:
-        """Entries of the publisher's shared log, as one segment."""
-        data = joined_for(cursor, entries)
-        if data:
-            self.zmtp.send_shared(data)
 
     def join_log(self, cursor: LogCursor) -> bool:
         """Write from the publisher's shared log at ``cursor`` from now on (the sending

@@ -106,6 +106,26 @@ class LogCursor:
         self.pos = end
         return entries[pos - base:end - base]
 
+    def take_joined(self) -> Optional[bytes]:
+        """take(), as the bytes the connection writes (None if there are none).  Cursors
+        that take the same entries (all of them, in a fan-out that keeps up) share one
+        join: an entry's index always names the same entry, so equal bounds mean equal
+        bytes, unless an entry skips some cursor (those joins are not shared)."""
+        start = self.pos
+        entries = self.take()
+        if entries is None:
+            return None
+        end = self.pos
+        last = self.log.last_join
+        if last[0] == start and last[1] == end:
+            return last[2]
+        try:
+            data = b"".join(entries)
+        except TypeError:  # a Skip among them
+            return joined_for(self, entries)
+        self.log.last_join = (start, end, data)
+        return data
+
 
 def joined_for(cursor: LogCursor, entries: List[Any]) -> bytes:
     """What ``cursor``'s connection writes of ``entries`` (which it took): the framed
@@ -128,7 +148,8 @@ def joined_for(cursor: LogCursor, entries: List[Any]) -> bytes:
 class BroadcastLog:
     """The log and its cursors (see the module's theory of operation)."""
 
-    __slots__ = ("entries", "window", "cursors", "leaving", "full", "room", "signaled")
+    __slots__ = ("entries", "window", "cursors", "leaving", "full", "room", "signaled",
+                 "last_join")
 
     def __init__(self) -> None:
         #: the sender's list (the last one of ``window``)
@@ -143,6 +164,8 @@ class BroadcastLog:
         self.room = 0
         #: the writers have been told there is something to write (cleared by flush)
         self.signaled = False
+        #: the bounds of the last entries a writer joined, and the bytes (take_joined)
+        self.last_join: Tuple[int, int, bytes] = (0, 0, b"")
 
     @property
     def end(self) -> int:

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from puremq.routing import broadcast
-from puremq.routing.broadcast import BroadcastLog, joined_for
+from puremq.routing.broadcast import BroadcastLog
 
 
 class _Connection:
@@ -41,10 +41,10 @@ def _written(cursor: Any) -> bytes:
     """What the cursor's connection writes now (everything it has not yet)."""
     out = []
     while True:
-        entries = cursor.take()
-        if entries is None:
+        data = cursor.take_joined()
+        if data is None:
             return b"".join(out)
-        out.append(joined_for(cursor, entries))
+        out.append(data)
 
 
 def _joined(*entries: bytes) -> bytes:
@@ -63,6 +63,26 @@ def test_a_cursor_takes_what_was_appended_after_it_joined_once() -> None:
     assert _written(first.peer.log_cursor) == _joined(b"before", b"a", b"b")
     assert _written(second.peer.log_cursor) == _joined(b"a", b"b")
     assert first.peer.log_cursor.take() is None
+
+
+def test_cursors_taking_the_same_entries_share_one_join() -> None:
+    """Connections that take the same entries write the same bytes object (one join for
+    all); entries that skip a full cursor are joined for each cursor apart."""
+    first, second, full = _pipe(hwm=2), _pipe(hwm=2), _pipe(hwm=2)
+    log = _log_with(first, second, full)
+    log.append(b"a")
+    log.append(b"b")
+    one, two = first.peer.log_cursor.take_joined(), second.peer.log_cursor.take_joined()
+    assert one == b"ab" and one is two
+    full.peer.log_cursor.take_joined()
+    log.append(b"c")
+    log.append(b"d")
+    _written(first.peer.log_cursor)
+    _written(second.peer.log_cursor)
+    log.recount(lambda pipe: None)  # "full" has 2 queued: the next entries skip it
+    log.append(b"e")
+    assert first.peer.log_cursor.take_joined() == b"e"
+    assert full.peer.log_cursor.take_joined() == b"cd"
 
 
 def test_the_writers_are_woken_once_per_transition_from_written_out() -> None:
