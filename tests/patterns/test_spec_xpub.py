@@ -8,7 +8,7 @@ import time
 import puremq as zmq
 
 from .conftest import (assert_again, assert_quiet, peer_count, recv_within,
-                       sync_subscriber, sync_subscribers, wait_for, wait_queued)
+                       sync_subscriber, sync_subscribers, wait_for, wait_peers, wait_queued)
 
 
 def _xpub_with_subs(net, count=1, sub_options=None, **xpub_options):
@@ -17,6 +17,9 @@ def _xpub_with_subs(net, count=1, sub_options=None, **xpub_options):
     subs = [net.socket(zmq.SUB, **(sub_options or {})) for _ in range(count)]
     for sub in subs:
         sub.connect(address)
+    # every connection up first: a subscriber whose handshake completed only after the
+    # others had subscribed and unsubscribed would look like a new subscriber then
+    wait_peers(xpub, count)
     return xpub, subs
 
 
