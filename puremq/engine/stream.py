@@ -858,12 +858,7 @@ class StreamConnection:
         log.signaled = False
         for cursor in log.cursors:
             stream = cursor.pipe.peer
-            if not stream.broken and stream.io_lock.acquire(False):
-                try:
-                    stream._flush()
-                finally:
-                    stream.io_lock.release()
-            else:
+            if not stream.write_direct():  # the I/O thread is busy with it: its turn
                 stream.reactor.schedule_flush(stream)
         engine.last_kick = _monotonic()
 

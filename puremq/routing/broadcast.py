@@ -194,12 +194,6 @@ class BroadcastLog:
             cursor.pipe.peer.flush()
 
     # -- membership (sender) ------------------------------------------------------------
-    def cursor_for(self, pipe: Any) -> Optional[LogCursor]:
-        for cursor in self.cursors:
-            if cursor.pipe is pipe:
-                return cursor
-        return None
-
     def set_members(self, pipes: List[Any]) -> Tuple[List[LogCursor], bool]:
         """Make ``pipes`` the cursors' pipes: new ones start at the end, the others leave
         there.  Returns the cursors that left (their writers must be told), and False if
