@@ -4,6 +4,7 @@ also while subscriptions change and the PUB moves between the log and its lanes.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, List, Sequence
 
@@ -197,3 +198,36 @@ def test_what_the_log_holds_is_written_before_a_lingering_close(net: Net,
     pub.close(linger=int(WAIT_S * 1000))
     for sub in subs:
         _assert_all_in_order(_receive(sub, len(expected)), expected)
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_the_sending_thread_writes_out_a_lane_that_keeps_it_from_the_log(
+        net: Net, transport: str) -> None:
+    """A PUB back on the lanes (a frame too large for the log went through them) whose
+    lane still holds a message the I/O thread has not written (here: it is kept busy)
+    SHALL write that lane out in the sending thread at its next log-sized send and go back
+    to the log, rather than wait for a moment the lane happens to be empty (a publisher
+    that never pauses might not see one); the libzmq SUB gets everything in order."""
+    pub = net.socket("pm", "PUB", [("SNDHWM", 0)])
+    (sub,) = _subscribers(net, pub, transport, 1)
+    pattern = pub._engine.pattern
+    stream = pattern.pipes[0].peer
+    parked, release = threading.Event(), threading.Event()
+    stream.reactor.post(lambda: (parked.set(), release.wait(WAIT_S)))
+    lane = pattern.pipes[0].outbound
+    expected: List[List[bytes]] = []
+    try:
+        assert parked.wait(WAIT_S)
+        # a send after a pause is written at once by the sending thread (kick's direct
+        # write); one that follows closely waits on the lane for the busy I/O thread
+        while not lane.items:
+            assert len(expected) < 200, "every large message was written directly"
+            expected.append([b"large %d " % len(expected) + b"L" * 20_000])
+            pub.send_multipart(expected[-1])
+        assert not pattern._log_on
+        expected.append([b"small"])
+        pub.send_multipart(expected[-1])
+        assert pattern._log_on
+    finally:
+        release.set()
+    _assert_all_in_order(_receive(sub, len(expected)), expected)
