@@ -1101,7 +1101,9 @@ def build_rows(args: argparse.Namespace) -> List[Row]:
 
 
 def python_for(impl: str, args: argparse.Namespace) -> str:
-    if impl == "puremq" and args.python:
+    """--python runs every implementation but pyzmq (puremq, or an older puremq tree
+    imported under another name for an A/B run); --pyzmq-python runs pyzmq."""
+    if impl != "pyzmq" and args.python:
         return args.python
     if impl == "pyzmq" and args.pyzmq_python:
         return args.pyzmq_python

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import errno as _errno
 import socket
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any, List, Optional
@@ -41,18 +42,23 @@ if TYPE_CHECKING:
     from ..routing.pipe import Pipe
     from .socket_engine import SocketEngine
 
-#: The most one read asks for.  Just under 128 KiB: ``recv`` allocates the whole size
-#: before it shrinks the result to what arrived, and 128 KiB is glibc's initial mmap
-#: threshold (musl's is a little less).  Until glibc raises its threshold (after the first
-#: free of a mapped block, which shrinking does not count as), a read of 128 KiB mapped and
-#: unmapped fresh pages every time: 20 us against 4 us per small message read, measured
-#: with a socketpair in a fresh CPython.
-READ_CHUNK = (128 - 4) << 10
+#: The most one read asks for.  Just under 128 KiB on CPython: ``recv`` allocates the
+#: whole size before it shrinks the result to what arrived, and 128 KiB is glibc's initial
+#: mmap threshold (musl's is a little less).  Until glibc raises its threshold (after the
+#: first free of a mapped block, which shrinking does not count as), a read of 128 KiB
+#: mapped and unmapped fresh pages every time: 20 us against 4 us per small message read,
+#: measured with a socketpair in a fresh CPython.
+#:
+#: 16 KiB on PyPy, where decoding a stream in large pieces is slower: the frame decoder
+#: alone took 1 KiB frames at 2.3-2.4M a second from 124 KiB pieces against 3.7-4.3M from
+#: 16 KiB pieces (CPython: the same either way), and bench/run.py's PyPy throughput rows
+#: of 1 KiB to 1 MiB gained 10-140% (the issue 3 note of 2026-11-27 has the figures).
+READ_CHUNK = (16 << 10) if sys.implementation.name == "pypy" else (128 - 4) << 10
 READS_PER_EVENT = 8
 #: While the owner holds a read it has not received all of (zmtp.inbox), the I/O thread
 #: reads on behind it to answer PINGs, up to this many bytes; then it stops, as at a full
 #: high-water mark.
-READ_BEHIND_MAX = 4 * READ_CHUNK
+READ_BEHIND_MAX = 4 * ((128 - 4) << 10)
 WRITE_BATCH = 1 << 18
 FLUSH_FAIRNESS = 1 << 22
 #: A message that finds its connection idle is written by the sending thread itself when
