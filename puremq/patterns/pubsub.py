@@ -131,7 +131,7 @@ class XPub(SocketPattern):
                     log = self._log
                     log.room -= 1
                     if log.room <= 0:
-                        log.recount(self.write_out)
+                        log.recount(self.write_out, len(entry))
                     log.append(entry)
                     return True
         first = frames[0]

@@ -50,6 +50,11 @@ FULL_RECHECK = 16
 UNBOUNDED_RECHECK = 4096
 #: cut the log once this many entries are behind every cursor (and half of it is)
 TRIM_AT = 1024
+#: ... or once about this many bytes are, and count the queues at least that often: with
+#: entries of several KiB, TRIM_AT of them (or UNBOUNDED_RECHECK between two counts) would
+#: be tens of megabytes already written and still kept.  The bytes are estimated from the
+#: size of the entry being appended when the queues are counted (nothing per message).
+TRIM_BYTES = 1 << 20
 #: a writer takes at most this many entries at once (one write's worth, roughly)
 TAKE_MAX = 8192
 
@@ -225,9 +230,11 @@ class BroadcastLog:
         return left, True
 
     # -- high-water mark and trimming (sender) --------------------------------------------
-    def recount(self, write_out: Callable[[Any], Any]) -> None:
+    def recount(self, write_out: Callable[[Any], Any], entry_size: int = 0) -> None:
         """Count the cursors' queues: mark the full ones (after ``write_out`` of their pipe
-        had its chance), set ``room``, and cut what every cursor has passed."""
+        had its chance), set ``room``, and cut what every cursor has passed.
+        ``entry_size`` is the size of the entry about to be appended (the estimate of
+        TRIM_BYTES; 0: unknown, the counts alone decide)."""
         end = self.end
         room = UNBOUNDED_RECHECK
         full = []
@@ -244,11 +251,15 @@ class BroadcastLog:
                     continue
             if hwm - queued < room:
                 room = hwm - queued
+        by_bytes = (max(FULL_RECHECK, TRIM_BYTES // entry_size) if entry_size
+                    else UNBOUNDED_RECHECK)
+        if by_bytes < room:
+            room = by_bytes
         self.full = frozenset(full) if full else _EMPTY
         self.room = min(room, FULL_RECHECK) if full else room
-        self._trim()
+        self._trim(min(TRIM_AT, by_bytes))
 
-    def _trim(self) -> None:
+    def _trim(self, trim_at: int) -> None:
         base, entries = self.window
         if self.leaving:
             self.leaving = [cursor for cursor in self.leaving if not cursor.finished]
@@ -260,7 +271,7 @@ class BroadcastLog:
             if cursor.pos < low:
                 low = cursor.pos
         cut = low - base
-        if cut >= TRIM_AT and cut * 2 >= len(entries):
+        if cut >= trim_at and cut * 2 >= len(entries):
             entries = entries[cut:]
             self.entries = entries
             self.window = (low, entries)

@@ -231,3 +231,47 @@ def test_entries_every_cursor_passed_are_cut_off() -> None:
     assert _written(behind_cursor) == b"".join(b"%d" % n for n in range(base, total))
     log.append(b"next")
     assert _written(ahead.peer.log_cursor) == _joined(b"next")
+
+
+def _publish(log: BroadcastLog, entry: bytes) -> None:
+    """What XPub.xsend does with the log per message: count down, recount, append."""
+    log.room -= 1
+    if log.room <= 0:
+        log.recount(lambda pipe: None, len(entry))
+    log.append(entry)
+
+
+def _kept_bytes(log: BroadcastLog) -> int:
+    return sum(len(entry) for entry in log.window[1])
+
+
+def test_written_entries_of_several_kib_are_cut_off_by_their_bytes() -> None:
+    """With subscribers that keep up, the log SHALL keep about TRIM_BYTES of entries
+    already written, however large they are (up to what the log takes), with a
+    high-water mark and without one."""
+    for hwm in (0, 1000):
+        member = _pipe(hwm=hwm)
+        log = _log_with(member)
+        cursor = member.peer.log_cursor
+        entry = b"\x02" + bytes(8 << 10)
+        most = 0
+        for _ in range(3 * broadcast.UNBOUNDED_RECHECK):
+            _publish(log, entry)
+            _written(cursor)
+            most = max(most, _kept_bytes(log))
+        assert most <= 4 * broadcast.TRIM_BYTES, (hwm, most)
+
+
+def test_small_entries_are_still_cut_off_by_their_count() -> None:
+    """Short messages (the usual fan-out) are cut off TRIM_AT entries at a time, not
+    every few hundred bytes' worth."""
+    member = _pipe(hwm=1000)
+    log = _log_with(member)
+    cursor = member.peer.log_cursor
+    bases = set()
+    for number in range(4 * broadcast.UNBOUNDED_RECHECK):
+        _publish(log, b"%08d" % number)
+        _written(cursor)
+        bases.add(log.window[0])
+    cuts = sorted(bases)
+    assert min(b - a for a, b in zip(cuts, cuts[1:])) >= broadcast.TRIM_AT
