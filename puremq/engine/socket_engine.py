@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 _monotonic = time.monotonic
 _POLLIN = int(PollEvent.POLLIN)
 _POLLOUT = int(PollEvent.POLLOUT)
+#: a ``last_kick`` before any send: the next send is written at once (kick's gap is infinite)
+_LONG_AGO = float("-inf")
 #: Linux's SO_PEERCRED (PyPy's socket module lacks the name)
 _SO_PEERCRED = getattr(_socket, "SO_PEERCRED",
                        17 if sys.platform.startswith("linux") else None)
@@ -88,7 +90,7 @@ class SocketEngine:
         #: that recv(copy=False) hands out that buffer itself)
         self.body_type: Callable[[int], bytearray] = bytearray
         #: when this socket's sending thread last kicked a connection (StreamConnection.kick)
-        self.last_kick = 0.0
+        self.last_kick = _LONG_AGO
         #: a forwarding loop (the proxy) owns this socket and writes its connections itself
         #: after each burst: kicks only note the connection in ``unflushed``
         self.owner_flushes = False
@@ -468,6 +470,12 @@ class SocketEngine:
         pattern = self.pattern
         deadline = self._deadline(timeout_ms)
         read_nothing = False
+        # A send after a receive that found nothing queued is a reply or the next
+        # request, not part of a stream: its connection is written at once, in this
+        # thread (StreamConnection.kick), however little time has passed since the last
+        # send.  (A reply often arrives while the request's own write is still in the
+        # kernel, so the receive need not even wait.)
+        self.last_kick = _LONG_AGO
         inbox = self.inbox
         if inbox.data is not None:
             msg = self.next_from_inbox()

@@ -469,6 +469,9 @@ class StreamConnection:
                 done = not self.out_segments and not self.want_write
             finally:
                 self.io_lock.release()
+            # the gap leaves out the write's own time (as wake_log's): a syscall slower
+            # than the gap must not make every message of a stream a direct write
+            engine.last_kick = _monotonic()
             if done:
                 return
         self.reactor.schedule_flush(self)

@@ -1,0 +1,45 @@
+"""A send that answers a receive is written by the sending thread itself
+(StreamConnection.kick), whatever the clock says about the socket's last send."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from puremq.engine import stream as stream_module
+
+from .harness import Net
+
+WAIT_S = 10.0
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_a_reply_is_written_by_the_replying_thread(net: Net, transport: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A send that follows a receive SHALL be written at once by the thread that sends it,
+    however soon it follows the socket's previous send (here: by the clock, every send
+    is part of a stream): a REP's replies reach the libzmq REQ while the I/O thread is
+    held busy.  On a fast machine a round trip is shorter than the gap that tells a
+    stream from single messages, and replies left to the I/O thread cost a wake-up."""
+    monkeypatch.setattr(stream_module, "DIRECT_WRITE_GAP", 1e9)
+    rep = net.socket("pm", "REP", [("RCVTIMEO", int(WAIT_S * 1000))])
+    req = net.socket("lz", "REQ", [("RCVTIMEO", int(WAIT_S * 1000))])
+    req.connect(net.bind(rep, transport))
+    req.send(b"hello")
+    assert rep.recv() == b"hello"
+    rep.send(b"hi")
+    assert req.recv() == b"hi"
+    reactor = rep._engine.pattern.pipes[0].peer.reactor
+    parked, release = threading.Event(), threading.Event()
+    reactor.post(lambda: (parked.set(), release.wait(WAIT_S)))
+    try:
+        assert parked.wait(WAIT_S)
+        for number in range(3):
+            req.send(b"request %d" % number)
+            assert rep.recv() == b"request %d" % number
+            rep.send(b"reply %d" % number)
+            assert req.poll(int(WAIT_S * 1000 / 4)), "the reply waited for the I/O thread"
+            assert req.recv() == b"reply %d" % number
+    finally:
+        release.set()
