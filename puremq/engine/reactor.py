@@ -37,6 +37,7 @@ WRITE = select.POLLOUT
 ERROR = select.POLLERR | select.POLLHUP
 
 _monotonic = time.monotonic
+_sleep = time.sleep
 
 
 class Timer:
@@ -209,8 +210,16 @@ class Reactor:
             try:
                 while posted:
                     posted.popleft()()
-                while flushes:
-                    flushes.popleft().flush()
+                if flushes:
+                    while flushes:
+                        flushes.popleft().flush()
+                    # Let a sending thread that waits for the GIL run before this thread
+                    # sleeps: awake, it is not woken (no write to the waker) for each
+                    # message that finds its lane empty again, and it finds longer lanes
+                    # to write at once.  Without this, a stream of 16-byte messages made
+                    # the sender wake this thread every ~200 messages: 1.33M msg/s
+                    # against 1.73M with it (bench/run.py, thr tcp 16 B).
+                    _sleep(0)
                 if not self._running:
                     break
                 timeout: Optional[float] = None
