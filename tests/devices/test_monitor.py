@@ -443,9 +443,14 @@ def test_handshake_failed_auth(status: bytes) -> None:
         finally:
             m.close()
             server.close()
-    for events in both(scenario).values():
-        assert names(events) == ["CONNECT_DELAYED", "CONNECTED", "HANDSHAKE_FAILED_AUTH",
-                                 "DISCONNECTED"]
+    for impl, events in both(scenario).items():
+        seen = names(events)
+        if impl == "pyzmq" and seen[3:4] == ["HANDSHAKE_FAILED_NO_DETAIL"]:
+            # libzmq sometimes reports the hang-up that follows as a second failed
+            # handshake (1 run in 25 with the other core busy); puremq never does
+            del seen[3]
+        assert seen == ["CONNECT_DELAYED", "CONNECTED", "HANDSHAKE_FAILED_AUTH",
+                        "DISCONNECTED"], impl
         assert events[2][1] == int(status)
 
 
