@@ -45,8 +45,10 @@ class Signaler:
             if exc.errno not in (_errno.EBADF, _errno.EPIPE):
                 raise
 
-    def clear(self) -> None:
-        """Drain: the fd is not readable afterwards until the next set()."""
+    def clear(self) -> bool:
+        """Drain: the fd is not readable afterwards until the next set().  False if
+        there was nothing to drain (no set() since the last clear, or one not written
+        yet); True if there was, or the fd is closed (nothing will come)."""
         try:
             if _HAS_EVENTFD:
                 os.read(self._read_fd, 8)
@@ -55,10 +57,11 @@ class Signaler:
                 while len(os.read(self._read_fd, 4096)) == 4096:
                     pass
         except (BlockingIOError, InterruptedError):
-            pass
+            return False
         except OSError as exc:
             if exc.errno != _errno.EBADF:
                 raise
+        return True
 
     def wait(self, timeout_ms: Optional[float]) -> bool:
         """Block until readable or ``timeout_ms`` (None = forever); True if readable."""

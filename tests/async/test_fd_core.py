@@ -73,24 +73,27 @@ def test_events_reports_the_rest_of_a_multipart_message(pair: Any) -> None:
 
 
 def test_wake_racing_with_the_owner_leaves_no_stale_readable_fd() -> None:
-    """A producer's wake-up racing with the owner re-arming (reading EVENTS): the owner's
-    re-arm is ordered wholly before or wholly after the producer's write-and-flag, so the
-    owner either sees the flag and drains the write, or is woken by it; afterwards one
-    EVENTS read leaves the fd quiet (a watcher using add_reader does not spin)."""
+    """A producer's wake-up racing with the owner re-arming (reading EVENTS): the producer
+    raises the flag, then writes the fd outside the lock; an owner that re-arms in
+    between finds nothing to drain yet and leaves the flag up.  The write then makes the
+    fd readable once (an early wake-up, which the FD contract allows: EVENTS tells), and
+    one EVENTS read afterwards drains it and leaves the fd quiet (a watcher using
+    add_reader does not spin)."""
     ctx = puremq.Context()
     sock = ctx.socket(puremq.PULL)
     try:
         engine = sock._engine
         real = engine.signaler
-        owner_started = threading.Event()
-        owner = threading.Thread(target=lambda: (owner_started.set(), engine._arm()))
+        owner = threading.Thread(target=engine._arm)
 
         class Interleaved:
-            """The owner re-arms from its own thread while the producer is mid wake-up."""
+            """The owner re-arms from its own thread, wholly between the producer's flag
+            and its write."""
 
             def set(self) -> None:
                 owner.start()
-                assert owner_started.wait(5)
+                owner.join(5)
+                assert not owner.is_alive(), "the owner's re-arm waited for the producer"
                 real.set()
 
             def __getattr__(self, name: str) -> Any:
@@ -103,15 +106,15 @@ def test_wake_racing_with_the_owner_leaves_no_stale_readable_fd() -> None:
             engine.wake()
         finally:
             engine.signaler = real
-        owner.join(5)
-        assert not owner.is_alive()
-        # the re-arm came after the wake-up: it drained the write and armed again, so the
-        # owner looks at the socket's state next (nothing is lost) and the fd is quiet
-        assert engine.armed and not engine.fd_pending
-        assert not _readable(sock.FD)
+        # the re-arm came before the write: armed again (the owner looks at the socket's
+        # state next: nothing is lost), the flag still up for the write to be drained
+        assert engine.armed and engine.fd_pending
         sock.get(puremq.EVENTS)
         assert not _readable(sock.FD), "EVENTS left the fd readable: a level-triggered " \
                                        "watcher would spin"
+        assert not engine.fd_pending
+        sock.get(puremq.EVENTS)
+        assert not _readable(sock.FD)
     finally:
         sock.close(0)
         ctx.term()
