@@ -217,7 +217,7 @@ class Reactor:
                     # sleeps: awake, it is not woken (no write to the waker) for each
                     # message that finds its lane empty again, and it finds longer lanes
                     # to write at once.  Without this, a stream of 16-byte messages made
-                    # the sender wake this thread every ~200 messages: 1.33M msg/s
+                    # the sender wake this thread every ~200 messages: 1.31M msg/s
                     # against 1.73M with it (bench/run.py, thr tcp 16 B).
                     _sleep(0)
                 if not self._running:

@@ -473,12 +473,14 @@ class SocketEngine:
         pattern = self.pattern
         deadline = self._deadline(timeout_ms)
         read_nothing = False
-        # A send after a receive that found nothing queued is a reply or the next
+        # A send after a receive that would wait for a message is a reply or the next
         # request, not part of a stream: its connection is written at once, in this
         # thread (StreamConnection.kick), however little time has passed since the last
         # send.  (A reply often arrives while the request's own write is still in the
-        # kernel, so the receive need not even wait.)
-        self.last_kick = _LONG_AGO
+        # kernel, so the receive need not even wait.)  Not for DONTWAIT: a loop that
+        # polls between the sends of a stream would write each message alone.
+        if timeout_ms:
+            self.last_kick = _LONG_AGO
         inbox = self.inbox
         if inbox.data is not None:
             msg = self.next_from_inbox()

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 #: 16 KiB on PyPy, where decoding a stream in large pieces is slower: the frame decoder
 #: alone took 1 KiB frames at 2.3-2.4M a second from 124 KiB pieces against 3.7-4.3M from
 #: 16 KiB pieces (CPython: the same either way), and bench/run.py's PyPy throughput rows
-#: of 1 KiB to 1 MiB gained 10-140% (the issue 3 note of 2026-11-27 has the figures).
+#: of 1 KiB to 64 KiB gained 28-118% (bench/RESULTS.md, "A faster machine").
 READ_CHUNK = (16 << 10) if sys.implementation.name == "pypy" else (128 - 4) << 10
 READS_PER_EVENT = 8
 #: While the owner holds a read it has not received all of (zmtp.inbox), the I/O thread
