@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+import puremq
 from puremq.engine import stream as stream_module
 
 from .harness import Net
@@ -43,3 +44,32 @@ def test_a_reply_is_written_by_the_replying_thread(net: Net, transport: str,
             assert req.recv() == b"reply %d" % number
     finally:
         release.set()
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_a_send_after_a_dontwait_receive_is_left_to_the_io_thread(
+        net: Net, transport: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A receive with DONTWAIT that finds nothing SHALL NOT make the next send a reply
+    written at once: a loop that polls between the sends of a stream would write each
+    message alone.  With the I/O thread held busy (and, by the clock, every send part of
+    a stream) the message waits for it, and arrives once it is free."""
+    monkeypatch.setattr(stream_module, "DIRECT_WRITE_GAP", 1e9)
+    dealer = net.socket("pm", "DEALER")
+    peer = net.socket("lz", "DEALER", [("RCVTIMEO", int(WAIT_S * 1000))])
+    peer.connect(net.bind(dealer, transport))
+    peer.send(b"hello")
+    assert dealer.recv() == b"hello"
+    dealer.send(b"first")  # after a receive: written at once
+    assert peer.recv() == b"first"
+    reactor = dealer._engine.pattern.pipes[0].peer.reactor
+    parked, release = threading.Event(), threading.Event()
+    reactor.post(lambda: (parked.set(), release.wait(WAIT_S)))
+    try:
+        assert parked.wait(WAIT_S)
+        with pytest.raises(puremq.Again):
+            dealer.recv(puremq.DONTWAIT)
+        dealer.send(b"second")
+        assert not peer.poll(200), "written by the sending thread after a DONTWAIT receive"
+    finally:
+        release.set()
+    assert peer.recv() == b"second"
