@@ -4,7 +4,6 @@ also while subscriptions change and the PUB moves between the log and its lanes.
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, List, Sequence
 
@@ -12,6 +11,7 @@ import pytest
 import zmq
 
 from .._messages import mixed_messages
+from .._io_thread import io_thread_held
 from .harness import Net
 
 WAIT_S = 10.0
@@ -211,13 +211,9 @@ def test_the_sending_thread_writes_out_a_lane_that_keeps_it_from_the_log(
     pub = net.socket("pm", "PUB", [("SNDHWM", 0)])
     (sub,) = _subscribers(net, pub, transport, 1)
     pattern = pub._engine.pattern
-    stream = pattern.pipes[0].peer
-    parked, release = threading.Event(), threading.Event()
-    stream.reactor.post(lambda: (parked.set(), release.wait(WAIT_S)))
     lane = pattern.pipes[0].outbound
     expected: List[List[bytes]] = []
-    try:
-        assert parked.wait(WAIT_S)
+    with io_thread_held(pattern.pipes[0].peer.reactor, WAIT_S):
         # a send after a pause is written at once by the sending thread (kick's direct
         # write); one that follows closely waits on the lane for the busy I/O thread
         while not lane.items:
@@ -228,6 +224,4 @@ def test_the_sending_thread_writes_out_a_lane_that_keeps_it_from_the_log(
         expected.append([b"small"])
         pub.send_multipart(expected[-1])
         assert pattern._log_on
-    finally:
-        release.set()
     _assert_all_in_order(_receive(sub, len(expected)), expected)

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 import puremq
 from puremq.engine import stream as stream_module
 
+from .._io_thread import io_thread_held
 from .harness import Net
 
 WAIT_S = 10.0
@@ -31,19 +30,13 @@ def test_a_reply_is_written_by_the_replying_thread(net: Net, transport: str,
     assert rep.recv() == b"hello"
     rep.send(b"hi")
     assert req.recv() == b"hi"
-    reactor = rep._engine.pattern.pipes[0].peer.reactor
-    parked, release = threading.Event(), threading.Event()
-    reactor.post(lambda: (parked.set(), release.wait(WAIT_S)))
-    try:
-        assert parked.wait(WAIT_S)
+    with io_thread_held(rep._engine.pattern.pipes[0].peer.reactor, WAIT_S):
         for number in range(3):
             req.send(b"request %d" % number)
             assert rep.recv() == b"request %d" % number
             rep.send(b"reply %d" % number)
             assert req.poll(int(WAIT_S * 1000 / 4)), "the reply waited for the I/O thread"
             assert req.recv() == b"reply %d" % number
-    finally:
-        release.set()
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
@@ -61,15 +54,9 @@ def test_a_send_after_a_dontwait_receive_is_left_to_the_io_thread(
     assert dealer.recv() == b"hello"
     dealer.send(b"first")  # after a receive: written at once
     assert peer.recv() == b"first"
-    reactor = dealer._engine.pattern.pipes[0].peer.reactor
-    parked, release = threading.Event(), threading.Event()
-    reactor.post(lambda: (parked.set(), release.wait(WAIT_S)))
-    try:
-        assert parked.wait(WAIT_S)
+    with io_thread_held(dealer._engine.pattern.pipes[0].peer.reactor, WAIT_S):
         with pytest.raises(puremq.Again):
             dealer.recv(puremq.DONTWAIT)
         dealer.send(b"second")
         assert not peer.poll(200), "written by the sending thread after a DONTWAIT receive"
-    finally:
-        release.set()
     assert peer.recv() == b"second"

@@ -12,6 +12,7 @@ import pytest
 
 import puremq
 
+from .._io_thread import io_thread_held
 from ..hostile._wire import GREETING, RawPeer, last_endpoint, message, ready
 
 WAIT_S = 10.0
@@ -56,15 +57,8 @@ def test_what_the_kernel_does_not_take_of_a_direct_write_goes_out_first(
     engine = push._engine
     stream = engine.pattern.pipes[0].peer.current_stream
     wrapped = ShortFirstSend(stream.sock, first)
-    io_thread_parked = threading.Event()
-    release_io_thread = threading.Event()
-
-    def park() -> None:  # the I/O thread must not write before the test says so
-        io_thread_parked.set()
-        release_io_thread.wait(WAIT_S)
-    stream.reactor.post(park)
-    try:
-        assert io_thread_parked.wait(WAIT_S)
+    # the I/O thread must not write before the test says so
+    with io_thread_held(stream.reactor, WAIT_S):
         stream.sock = wrapped
         engine.last_kick = float("-inf")  # a pause before this message
         push.send_multipart(frames)
@@ -73,8 +67,6 @@ def test_what_the_kernel_does_not_take_of_a_direct_write_goes_out_first(
         sender, sent = wrapped.calls[0]
         assert sender is threading.current_thread()
         assert sent == message(*frames)
-    finally:
-        release_io_thread.set()
     assert peer.read_message() == frames
     assert peer.read_message() == [b"next"]
     peer.close()
