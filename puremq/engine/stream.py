@@ -63,7 +63,9 @@ WRITE_BATCH = 1 << 18
 FLUSH_FAIRNESS = 1 << 22
 #: A message that finds its connection idle is written by the sending thread itself when
 #: the previous such write is at least this old (seconds); closer together, messages are
-#: streaming and the I/O thread batches them into one write instead.
+#: streaming and the I/O thread batches them into one write instead.  A receive that waits
+#: for a message ends any stream (SocketEngine.recv_waiting sets the last kick long ago):
+#: a reply or the next request is written at once however short the round trip.
 DIRECT_WRITE_GAP = 50e-6
 #: An owner thread that reads its connection itself gives reading back to the I/O thread
 #: after this long without reading (seconds).
@@ -441,8 +443,9 @@ class StreamConnection:
     def kick(self) -> None:
         """The outbound lane went from idle to busy (called by the sending thread).
 
-        A message that finds the connection idle after a pause (a request, a reply, a
-        sparse publisher) is encoded and written right here, in the sender's thread: no
+        A message that finds the connection idle after a pause or after a receive that
+        waited (a request, a reply, a sparse publisher; see DIRECT_WRITE_GAP) is encoded
+        and written right here, in the sender's thread: no
         wake-up of the I/O thread, no hand-over of the GIL, one syscall.  Messages that
         follow each other closely go through the I/O thread, which batches them.  Whatever
         the direct write cannot finish (the kernel buffer is full) is left to the I/O
