@@ -14,7 +14,7 @@ import random
 import threading
 import weakref
 from collections import deque
-from typing import Any, Callable, Deque, List, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from .constants import Errno, Flag, PollEvent, SocketOption, SocketType
 from .error import ZMQBindError, ZMQError
@@ -310,6 +310,26 @@ class Socket:
         """Send one message part; with SNDMORE, more parts follow."""
         if self._closed:
             raise _closed_error()
+        if type(data) is bytes and not flags and not self._send_parts:
+            # the hot path: a whole message of one part, bytes, no flags
+            msg = [data]
+            tracker = FINISHED_TRACKER if track else None
+        else:
+            msg, tracker = self._add_part(data, flags, copy, track)
+            if msg is None:
+                return tracker  # SNDMORE: more parts follow
+        pattern = self._pattern
+        if pattern.commands:
+            pattern.process_commands()
+        if not pattern.xsend(msg):
+            self._engine.send_waiting(
+                msg, 0 if flags & _DONTWAIT else self._options.values[_SNDTIMEO])
+        return tracker
+
+    def _add_part(self, data: Any, flags: int, copy: bool, track: bool
+                  ) -> Tuple[Optional[List[Any]], Optional[MessageTracker]]:
+        """send's general case: the whole message once ``data`` is its last part (else
+        None: the part waits for the rest), and the tracker send returns."""
         tracker = None
         if type(data) is bytes:
             frame = data
@@ -326,20 +346,12 @@ class Socket:
             if not parts:
                 self._begin_multipart(flags, frame)
             parts.append(frame)
-            return tracker
+            return None, tracker
         if parts:
             parts.append(frame)
-            msg = parts
             object.__setattr__(self, "_send_parts", [])
-        else:
-            msg = [frame]
-        pattern = self._pattern
-        if pattern.commands:
-            pattern.process_commands()
-        if not pattern.xsend(msg):
-            self._engine.send_waiting(
-                msg, 0 if flags & _DONTWAIT else self._options.values[_SNDTIMEO])
-        return tracker
+            return parts, tracker
+        return [frame], tracker
 
     def _track(self, frame: Any) -> MessageTracker:
         if type(frame) is bytes:

@@ -17,6 +17,10 @@ from ..routing.loadbalance import LoadBalancer
 from ..routing.pipe import Pipe
 from .base import SocketPattern
 
+# plain ints: looked up on every request and reply (Options.values holds them by number)
+_REQ_CORRELATE = int(SocketOption.REQ_CORRELATE)
+_REQ_RELAXED = int(SocketOption.REQ_RELAXED)
+
 
 def _efsm() -> ZMQError:
     return ZMQError(Errno.EFSM)
@@ -49,22 +53,27 @@ class Req(SocketPattern):
             self.reply_pipe = None
 
     def xsend(self, frames: List[Any]) -> bool:
+        values = self.options.values
         if self.receiving_reply:
-            if not self.options[SocketOption.REQ_RELAXED]:
+            if not values.get(_REQ_RELAXED):
                 raise _efsm()
         pipe = self.lb.pick()
         if pipe is None:
             return False
         # Drop replies to earlier requests that are still queued (libzmq does the same).
-        while self.fq.take() is not None:
-            pass
-        if self.options[SocketOption.REQ_CORRELATE]:
+        fq = self.fq
+        if fq.ring:
+            while fq.take() is not None:
+                pass
+        if values.get(_REQ_CORRELATE):
             self.request_id = (self.request_id + 1) & 0xFFFFFFFF
             frames[0:0] = [self.request_id.to_bytes(4, "little"), b""]
         else:
             frames.insert(0, b"")
         pipe.outbound.push(frames)
-        self.lb.advance()
+        lb = self.lb
+        if len(lb.pipes) > 1:
+            lb.advance()
         self.reply_pipe = pipe
         self.receiving_reply = True
         return True
@@ -92,7 +101,7 @@ class Req(SocketPattern):
         if pipe is not self.reply_pipe:
             return None
         start = 0
-        if self.options[SocketOption.REQ_CORRELATE]:
+        if self.options.values.get(_REQ_CORRELATE):
             if len(msg) < 3 or bytes(msg[0]) != self.request_id.to_bytes(4, "little"):
                 return None
             start = 1
@@ -160,8 +169,10 @@ class Rep(SocketPattern):
         pipe = self.reply_pipe
         self.sending_reply = False
         self.reply_pipe = None
-        if pipe is not None and not pipe.terminated and not pipe.outbound.full():
-            pipe.outbound.push(self.envelope + frames)
+        if pipe is not None and not pipe.terminated:
+            lane = pipe.outbound
+            if not 0 < lane.hwm <= len(lane.items):  # (Lane.full, inlined)
+                lane.push(self.envelope + frames)
         return True
 
     def xhas_in(self) -> bool:

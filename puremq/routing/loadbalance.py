@@ -42,7 +42,8 @@ class LoadBalancer:
         if start >= count:
             start = self.current = 0
         pipe = pipes[start]
-        if not pipe.terminated and not pipe.outbound.full():
+        lane = pipe.outbound
+        if not pipe.terminated and not 0 < lane.hwm <= len(lane.items):  # (Lane.full)
             return pipe
         for offset in range(1, count):
             index = (start + offset) % count
