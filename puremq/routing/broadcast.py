@@ -57,6 +57,12 @@ TRIM_AT = 1024
 TRIM_BYTES = 1 << 20
 #: a writer takes at most this many entries at once (one write's worth, roughly)
 TAKE_MAX = 8192
+#: ... and about this many bytes: a writer far behind a publisher of 8 KiB messages would
+#: otherwise join TAKE_MAX of them (64 MiB) into one object.  Judged by the size of the
+#: first entry taken (messages of a stream tend to be alike; one len() per take); at
+#: least TAKE_LEAST entries are taken whatever their size.
+TAKE_BYTES = 1 << 20
+TAKE_LEAST = 16
 
 _EMPTY: FrozenSet["LogCursor"] = frozenset()
 
@@ -94,16 +100,22 @@ class LogCursor:
         return end - self.pos - (self.skipped - self.passed)
 
     def take(self) -> Optional[List[Any]]:
-        """The entries from the cursor on (to the stop, at most TAKE_MAX), the cursor moved
-        past them; None if there are none.  The caller holds the connection's I/O lock."""
+        """The entries from the cursor on (to the stop, at most TAKE_MAX or about
+        TAKE_BYTES), the cursor moved past them; None if there are none.  The caller holds
+        the connection's I/O lock."""
         base, entries = self.log.window
         end = base + len(entries)
         stop = self.stop  # read after the end: see "Leaving" above
         if stop is not None and stop < end:
             end = stop
         pos = self.pos
-        if end - pos > TAKE_MAX:
-            end = pos + TAKE_MAX
+        limit = TAKE_MAX
+        if end - pos > TAKE_LEAST:
+            first = entries[pos - base]
+            by_bytes = TAKE_BYTES // len(first.entry if type(first) is Skip else first)
+            limit = min(TAKE_MAX, max(TAKE_LEAST, by_bytes))
+        if end - pos > limit:
+            end = pos + limit
         elif stop is not None and end == stop:
             self.finished = True
         if pos >= end:

@@ -147,6 +147,36 @@ def test_a_writer_takes_at_most_take_max_entries_at_once() -> None:
     assert cursor.finished
 
 
+def test_a_writer_takes_about_take_bytes_of_large_entries_at_once() -> None:
+    """A writer far behind a publisher of large messages takes the log in pieces of
+    about TAKE_BYTES (not TAKE_MAX entries joined into one object), and every entry once,
+    in order; tiny pieces never: at least TAKE_LEAST entries whatever their size."""
+    pipe = _pipe()
+    log = _log_with(pipe)
+    entry_size = 8 * 1024
+    count = 2 * broadcast.TAKE_BYTES // entry_size + 7
+    for number in range(count):
+        log.append(b"%08d" % number + bytes(entry_size - 8))
+    cursor = pipe.peer.log_cursor
+    pieces = []
+    while True:
+        data = cursor.take_joined()
+        if data is None:
+            break
+        pieces.append(data)
+    assert max(len(piece) for piece in pieces) <= broadcast.TAKE_BYTES
+    assert len(pieces) == 3
+    joined = b"".join(pieces)
+    assert [joined[i:i + 8] for i in range(0, len(joined), entry_size)] == [
+        b"%08d" % n for n in range(count)]
+
+    huge = _pipe()
+    log = _log_with(huge)
+    for _ in range(broadcast.TAKE_LEAST + 1):
+        log.append(bytes(broadcast.TAKE_BYTES))
+    assert len(huge.peer.log_cursor.take()) == broadcast.TAKE_LEAST
+
+
 def test_a_cursor_at_its_high_water_mark_is_written_out_then_skipped() -> None:
     """At the count, a cursor whose queue reached the high-water mark is first written out
     (the sender's write_out); if that made no room, what is appended while it is full skips
