@@ -6,10 +6,19 @@ The application thread calls into the pattern directly for the fast path (see
 puremq.socket); it comes here when it must wait, bind, connect or close.
 
 Waking: ``armed`` is set by the owning thread just before it decides to wait (after
-draining the fd); producers call :meth:`wake`, which writes the fd only if ``armed`` was
-set, and clears it.  So a socket that is busy costs producers one attribute check, and a
-socket that waits is always woken: the owner arms first and looks second, the producer
-publishes first and checks ``armed`` second.
+draining what woke it before); producers call :meth:`wake`, which wakes the owner only if
+``armed`` was set, and clears it.  So a socket that is busy costs producers one attribute
+check, and a socket that waits is always woken: the owner arms first and looks second,
+the producer publishes first and checks ``armed`` second.
+
+Two ways to be woken.  An owner blocked in recv or send (:meth:`_wait`) marks itself
+``_WAITING`` and blocks on a lock that the producer releases: the producer keeps the GIL
+through the wake-up and the owner has nothing to drain, so a round trip costs one GIL
+hand-over per side, as with libzmq (an eventfd write releases the GIL at the worst moment:
+the woken owner and the writer then fight for it; an inproc REQ/REP pair on a machine
+with fast wake-ups took 25 us a round trip that way, pyzmq 9).  Any other wait (Poller,
+event loops: the socket's FD, armed by EVENTS; a wait on a tcp/ipc connection's fd too)
+gets an eventfd write.
 
 Pipes of stream connections are created in the I/O thread at handshake time and reach the
 pattern as commands (attach/identify/detach), processed in order by the owning thread.
@@ -49,6 +58,8 @@ _POLLIN = int(PollEvent.POLLIN)
 _POLLOUT = int(PollEvent.POLLOUT)
 #: a ``last_kick`` before any send: the next send is written at once (kick's gap is infinite)
 _LONG_AGO = float("-inf")
+#: ``armed`` while the owner blocks in _wait: a wake-up releases a lock, not the fd
+_WAITING = 2
 #: Linux's SO_PEERCRED (PyPy's socket module lacks the name)
 _SO_PEERCRED = getattr(_socket, "SO_PEERCRED",
                        17 if sys.platform.startswith("linux") else None)
@@ -78,6 +89,11 @@ class SocketEngine:
         self.armed = False
         self.fd_pending = False
         self._wake_lock = threading.Lock()
+        #: a blocking wait's wake-up (see _wait): held while nobody has released it
+        self._wakeup = threading.Lock()
+        self._wakeup.acquire()
+        #: released by a waker and not yet taken by the owner
+        self.wakeup_pending = False
         #: the connection this socket's thread reads itself, if any (see recv_waiting)
         self._reader: Any = None
         #: the pipe of the last message when recv last had to wait (see recv_waiting)
@@ -107,17 +123,23 @@ class SocketEngine:
     # -- waking (any thread) ------------------------------------------------------------
     def wake(self) -> None:
         if self.armed:
-            # The flag goes up before the fd is written, and the write is made outside the
-            # lock: it releases the GIL, and an owner woken at once that then found the
-            # lock still taken waited for this thread twice (an inproc round trip took 24
-            # us instead of 12 half of the time).  An _arm() between the flag and the
+            # The lock is taken only on the idle->busy edge.  An owner blocked in _wait is
+            # released under it (a release does not give up the GIL).  The fd's flag goes
+            # up before the fd is written, and the write is made outside the lock: it
+            # releases the GIL, and an owner woken at once that then found the lock still
+            # taken waited for this thread twice.  An _arm() between the flag and the
             # write finds nothing to drain yet and leaves the flag up (see _arm), so the
             # write is drained by the next one: one early wake-up, never an fd that
-            # stays readable.  The lock is taken only on the idle->busy edge.
+            # stays readable.
             with self._wake_lock:
-                if not self.armed:
+                armed = self.armed
+                if not armed:
                     return
                 self.armed = False
+                if armed == _WAITING:
+                    self.wakeup_pending = True
+                    self._wakeup.release()
+                    return
                 self.fd_pending = True
             self.signaler.set()
 
@@ -126,10 +148,21 @@ class SocketEngine:
             if self.fd_pending:
                 # down only once a write was drained: the waker may not have written yet
                 self.fd_pending = not self.signaler.clear()
+            if self.wakeup_pending:
+                # a release nobody took (the wait timed out, or was interrupted): taken
+                # back, so that the lock is held whenever the owner may wait on it (a
+                # second release would raise in the producer).  Released under this lock,
+                # so the acquire succeeds.
+                self.wakeup_pending = not self._wakeup.acquire(False)
             self.armed = True
 
     def force_wake(self) -> None:
         """Context termination: wake the owner whatever it is doing."""
+        with self._wake_lock:
+            if self.armed == _WAITING:
+                self.armed = False
+                self.wakeup_pending = True
+                self._wakeup.release()
         self.fd_pending = True
         self.signaler.set()
 
@@ -378,14 +411,23 @@ class SocketEngine:
         return None if timeout_ms < 0 else _monotonic() + timeout_ms / 1000.0
 
     def _wait(self, deadline: Optional[float]) -> bool:
-        """Wait for a wake-up; False when the deadline passed."""
+        """Wait for a wake-up (armed: see the theory of operation); False when the
+        deadline passed."""
         if deadline is None:
-            self.signaler.wait(None)
-            return True
-        remaining = deadline - _monotonic()
-        if remaining <= 0:
-            return False
-        self.signaler.wait(remaining * 1000.0)
+            timeout = -1.0
+        else:
+            timeout = deadline - _monotonic()
+            if timeout <= 0:
+                return False
+        with self._wake_lock:
+            if not self.armed:
+                return True  # woken through the fd already
+            self.armed = _WAITING
+        # (timed out or interrupted by a signal: ``armed`` stays _WAITING until the next
+        # _arm, which every operation makes first and which takes back a release made
+        # meanwhile)
+        if self._wakeup.acquire(True, timeout):
+            self.wakeup_pending = False
         return True
 
     def send_waiting(self, frames: List[Any], timeout_ms: int) -> None:
@@ -526,12 +568,10 @@ class SocketEngine:
                 continue
             if not self._wait(deadline):
                 raise Again()
-            # Woken: look before re-arming.  The wake-up is drained by the next _arm (the
-            # next wait's, or EVENTS'), which then comes after this thread's reply instead
-            # of before it: the eventfd read leaves the round trip's critical path (an
-            # inproc REQ/REP pair: the woken thread's reply is what the other one waits
-            # for).  A socket closed or a context terminated meanwhile goes on to the
-            # loop's checks, as does a message that is not there yet.
+            # Woken: look before re-arming (the woken thread's reply is what the other
+            # side of a round trip waits for: no lock and no re-arm before it).  A socket
+            # closed or a context terminated meanwhile goes on to the loop's checks, as
+            # does a message that is not there yet.
             if not pattern.commands and not self.closed and not self.context.terminated:
                 msg = pattern.xrecv()
                 if msg is not None:

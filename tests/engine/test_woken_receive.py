@@ -1,120 +1,156 @@
-"""A blocking receive woken by a message hands it over before it drains the wake-up.
+"""How a blocking receive is woken (SocketEngine._wait, wake, _arm).
 
-The eventfd read that drains a wake-up is left to the socket's next re-arm (its next wait,
-or an EVENTS read), which comes after the caller's reply instead of before it: on the
-critical path of an inproc round trip there is then one syscall fewer per side.  What must
-hold: the message is returned, the wake-up is drained later (the fd never stays readable
-past an EVENTS read), and the next wait still waits and is still woken.
+An owner that blocks in recv or send waits on a lock that a producer releases; the socket's
+fd (an eventfd) is written only for owners that wait on it (EVENTS, Poller, event loops).
+So the producer keeps the GIL through the wake-up, and the woken owner takes the message
+with no eventfd read or write on the way: one GIL hand-over per wake-up, as with libzmq.
+What must hold: the message is returned, a wait that timed out leaves the fd its wake-ups,
+a release nobody took is taken back before the next wait, and the context's termination
+reaches a blocked owner.
 """
 
 from __future__ import annotations
 
+import select
 import threading
+import time
 import uuid
-from typing import Any, List
+from typing import Any, Iterator, List, Tuple
+
+import pytest
 
 import puremq
+from puremq.engine import socket_engine
 
-WAIT_S = 5.0
+WAIT_S = 10.0
 
 
 class RecordingSignaler:
-    """The socket's signaler, noting each wait's return and each clear that drained."""
+    """The socket's signaler (its fd), noting every call made on it."""
 
     def __init__(self, real: Any) -> None:
         self.real = real
-        self.log: List[str] = []
-        #: set as the owner is about to block (a message sent after this wakes it)
-        self.waiting = threading.Event()
-
-    def wait(self, timeout_ms: Any) -> bool:
-        self.waiting.set()
-        ready = self.real.wait(timeout_ms)
-        self.log.append("woken")
-        return ready
-
-    def clear(self) -> bool:
-        drained = self.real.clear()
-        if drained:
-            self.log.append("drained")
-        return drained
+        self.calls: List[str] = []
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
+        attr = getattr(self.real, name)
+        if name in ("set", "clear", "wait", "wait_with"):
+            def recorded(*args: Any) -> Any:
+                self.calls.append(name)
+                return attr(*args)
+            return recorded
+        return attr
 
 
-def test_woken_receive_returns_the_message_and_leaves_the_drain_to_the_next_arm() -> None:
-    """A receive that waited returns the message that woke it with no eventfd read after
-    the wake-up; EVENTS then drains it (the fd is quiet), and a second receive waits and
-    is woken again."""
-    ctx = puremq.Context()
-    pull, push = ctx.socket(puremq.PULL), ctx.socket(puremq.PUSH)
-    results: List[Any] = []
-    try:
-        for sock in (pull, push):
-            sock.linger = 0
-            sock.rcvtimeo = sock.sndtimeo = int(WAIT_S * 1000)
-        name = f"inproc://{uuid.uuid4().hex}"
-        pull.bind(name)
-        push.connect(name)
-        engine = pull._engine
-        recorder = RecordingSignaler(engine.signaler)
-        engine.signaler = recorder
-
-        def receive() -> None:
-            try:
-                results.append(pull.recv())
-            except Exception as exc:  # reported by the assertions below
-                results.append(exc)
-
-        receiver = threading.Thread(target=receive)
-        receiver.start()
-        assert recorder.waiting.wait(WAIT_S), "the receiver never waited"
-        push.send(b"first")
-        receiver.join(WAIT_S)
-        assert not receiver.is_alive()
-        assert results == [b"first"]
-        assert "woken" in recorder.log
-        after_wake = recorder.log[recorder.log.index("woken") + 1:]
-        assert "drained" not in after_wake, "the wake-up was drained before the message " \
-                                            "was handed over"
-
-        # the wake-up is still pending: the next re-arm drains it, and the fd is quiet
-        pull.get(puremq.EVENTS)
-        assert recorder.log[-1] == "drained"
-        assert not engine.fd_pending
-
-        # and a second receive waits again (the drain did not eat its wake-up)
-        recorder.log.clear()
-        recorder.waiting.clear()
-        receiver = threading.Thread(target=receive)
-        receiver.start()
-        assert recorder.waiting.wait(WAIT_S), "the second receiver never waited"
-        push.send(b"second")
-        receiver.join(WAIT_S)
-        assert not receiver.is_alive()
-        assert results == [b"first", b"second"]
-    finally:
-        pull.close(0)
-        push.close(0)
-        ctx.term()
-
-
-def test_woken_receive_of_a_closed_context_raises_eterm() -> None:
-    """A receive woken by the context's termination raises ETERM, not a message that
-    arrived meanwhile (the woken look skips a terminated context: the loop's checks
-    decide)."""
+@pytest.fixture
+def pull_push() -> Iterator[Tuple[Any, Any, Any]]:
     ctx = puremq.Context()
     pull, push = ctx.socket(puremq.PULL), ctx.socket(puremq.PUSH)
     for sock in (pull, push):
         sock.linger = 0
-        sock.rcvtimeo = int(WAIT_S * 1000)
+        sock.rcvtimeo = sock.sndtimeo = int(WAIT_S * 1000)
+    name = f"inproc://{uuid.uuid4().hex}"
+    pull.bind(name)
+    push.connect(name)
+    yield ctx, pull, push
+    pull.close(0)
+    push.close(0)
+    ctx.term()
+
+
+def _until_blocked(engine: Any, thread: threading.Thread) -> None:
+    """Until ``thread`` blocks in the engine's wait (it marks the socket armed so)."""
+    deadline = time.monotonic() + WAIT_S
+    while engine.armed != socket_engine._WAITING:
+        assert thread.is_alive(), "the receiver returned without waiting"
+        assert time.monotonic() < deadline, "the receiver never blocked"
+        time.sleep(0.001)
+
+
+def _readable(fd: int) -> bool:
+    waiter = select.poll()
+    waiter.register(fd, select.POLLIN)
+    return bool(waiter.poll(0))
+
+
+def test_a_blocked_receive_is_woken_without_the_fd(pull_push: Any) -> None:
+    """A receive blocked on an inproc peer is released by the sender directly: the message
+    is returned, and neither thread wrote, read or polled the socket's fd on the way."""
+    _, pull, push = pull_push
+    engine = pull._engine
+    recorder = RecordingSignaler(engine.signaler)
+    engine.signaler = recorder
+    results: List[Any] = []
+    receiver = threading.Thread(target=lambda: results.append(pull.recv()))
+    receiver.start()
+    _until_blocked(engine, receiver)
+    push.send(b"first")
+    receiver.join(WAIT_S)
+    assert not receiver.is_alive()
+    assert results == [b"first"]
+    assert recorder.calls == [], "the wake-up went through the fd"
+    assert not _readable(pull.FD)
+
+    # a second blocking receive waits again (nothing stale releases it early)
+    receiver = threading.Thread(target=lambda: results.append(pull.recv()))
+    receiver.start()
+    _until_blocked(engine, receiver)
+    push.send(b"second")
+    receiver.join(WAIT_S)
+    assert results == [b"first", b"second"]
+
+
+def test_after_a_timed_out_wait_wake_ups_go_to_the_fd_again(pull_push: Any) -> None:
+    """A receive that timed out leaves the socket armed for its fd: a message that comes
+    later makes the fd readable (an event loop that read EVENTS is told), and EVENTS
+    reports it."""
+    _, pull, push = pull_push
+    pull.rcvtimeo = 20
+    with pytest.raises(puremq.Again):
+        pull.recv()
+    assert not _readable(pull.FD)
+    push.send(b"later")
+    assert _readable(pull.FD)
+    assert pull.get(puremq.EVENTS) & puremq.POLLIN
+    assert pull.recv() == b"later"
+
+
+def test_a_wake_up_released_after_a_timeout_is_taken_back_by_the_next_arm(
+        pull_push: Any) -> None:
+    """A producer that releases the owner just as its wait times out: the release is taken
+    back by the owner's next arm, so the following wait blocks until the next message."""
+    _, pull, push = pull_push
+    engine = pull._engine
+    engine._arm()
+    engine.armed = socket_engine._WAITING  # as _wait leaves it while the owner blocks
+    engine.wake()  # the producer's release, which the timed-out owner never took
+    assert engine.wakeup_pending and not engine._wakeup.locked()
+    engine._arm()
+    # held again: a producer can release it once more (a second release of a released
+    # lock would raise in the producer's thread)
+    assert engine._wakeup.locked() and not engine.wakeup_pending
+    results: List[Any] = []
+    receiver = threading.Thread(target=lambda: results.append(pull.recv()))
+    receiver.start()
+    _until_blocked(engine, receiver)
+    push.send(b"next")
+    receiver.join(WAIT_S)
+    assert results == [b"next"]
+
+
+def test_termination_wakes_a_blocked_receive_with_eterm() -> None:
+    """A receive blocked when the context is terminated raises ETERM, even with a message
+    queued meanwhile (its wake-up was lost here on purpose): the termination releases
+    the blocked owner, and the woken look leaves a terminated context to the checks."""
+    ctx = puremq.Context()
+    pull, push = ctx.socket(puremq.PULL), ctx.socket(puremq.PUSH)
+    for sock in (pull, push):
+        sock.linger = 0
+        sock.rcvtimeo = int(3 * WAIT_S * 1000)
     name = f"inproc://{uuid.uuid4().hex}"
     pull.bind(name)
     push.connect(name)
     engine = pull._engine
-    recorder = RecordingSignaler(engine.signaler)
-    engine.signaler = recorder
     results: List[Any] = []
 
     def receive() -> None:
@@ -126,13 +162,18 @@ def test_woken_receive_of_a_closed_context_raises_eterm() -> None:
 
     receiver = threading.Thread(target=receive)
     receiver.start()
-    assert recorder.waiting.wait(WAIT_S), "the receiver never waited"
-    # the message is queued but the wake-up is left to the termination
-    engine.armed = False
+    _until_blocked(engine, receiver)
+    pattern = pull._pattern
+    pipe = pattern.pipes[0]
+    # the message is queued as usual, but its wake-up is lost
+    pipe.inbound.on_items = lambda: pattern.fq.ring.append(pipe)
     push.send(b"late")
+    assert pattern.fq.has_messages()
+    assert receiver.is_alive()
     terminator = threading.Thread(target=ctx.term)
     terminator.start()
     receiver.join(WAIT_S)
+    assert not receiver.is_alive(), "the termination did not wake the blocked receive"
     push.close(0)  # (closed only now: its pipe's detach would reach the receiver first)
     terminator.join(WAIT_S)
     assert not receiver.is_alive() and not terminator.is_alive()
