@@ -67,6 +67,18 @@ def _until_blocked(engine: Any, thread: threading.Thread) -> None:
         time.sleep(0.001)
 
 
+def _blocked_receive_of(pull: Any, push: Any, data: bytes) -> List[Any]:
+    """What a receive on ``pull`` returns when ``data`` is sent once it has blocked."""
+    results: List[Any] = []
+    receiver = threading.Thread(target=lambda: results.append(pull.recv()))
+    receiver.start()
+    _until_blocked(pull._engine, receiver)
+    push.send(data)
+    receiver.join(WAIT_S)
+    assert not receiver.is_alive()
+    return results
+
+
 def _readable(fd: int) -> bool:
     waiter = select.poll()
     waiter.register(fd, select.POLLIN)
@@ -80,24 +92,11 @@ def test_a_blocked_receive_is_woken_without_the_fd(pull_push: Any) -> None:
     engine = pull._engine
     recorder = RecordingSignaler(engine.signaler)
     engine.signaler = recorder
-    results: List[Any] = []
-    receiver = threading.Thread(target=lambda: results.append(pull.recv()))
-    receiver.start()
-    _until_blocked(engine, receiver)
-    push.send(b"first")
-    receiver.join(WAIT_S)
-    assert not receiver.is_alive()
-    assert results == [b"first"]
+    assert _blocked_receive_of(pull, push, b"first") == [b"first"]
     assert recorder.calls == [], "the wake-up went through the fd"
     assert not _readable(pull.FD)
-
     # a second blocking receive waits again (nothing stale releases it early)
-    receiver = threading.Thread(target=lambda: results.append(pull.recv()))
-    receiver.start()
-    _until_blocked(engine, receiver)
-    push.send(b"second")
-    receiver.join(WAIT_S)
-    assert results == [b"first", b"second"]
+    assert _blocked_receive_of(pull, push, b"second") == [b"second"]
 
 
 def test_after_a_timed_out_wait_wake_ups_go_to_the_fd_again(pull_push: Any) -> None:
@@ -129,13 +128,7 @@ def test_a_wake_up_released_after_a_timeout_is_taken_back_by_the_next_arm(
     # held again: a producer can release it once more (a second release of a released
     # lock would raise in the producer's thread)
     assert engine._wakeup.locked() and not engine.wakeup_pending
-    results: List[Any] = []
-    receiver = threading.Thread(target=lambda: results.append(pull.recv()))
-    receiver.start()
-    _until_blocked(engine, receiver)
-    push.send(b"next")
-    receiver.join(WAIT_S)
-    assert results == [b"next"]
+    assert _blocked_receive_of(pull, push, b"next") == [b"next"]
 
 
 def test_termination_wakes_a_blocked_receive_with_eterm() -> None:
