@@ -609,10 +609,11 @@ def bench_proxy(spec: Dict[str, Any]) -> Dict[str, Any]:
 
 def many_dealers(impl: str, endpoint: str, dealers: int, rounds: int, size: int,
                  timeout_ms: int, conn: Any) -> None:
-    """One DEALER alone does ``SOLO_TRIPS`` pipelined round trips (the baseline); then
-    ``dealers - 1`` more connect (each says hello and waits for the echo) and stay idle
-    while the first does the same round trips again; then ``rounds`` rounds of one request
-    per dealer, all sent before any reply is read."""
+    """One DEALER alone does ``SOLO_TRIPS`` pipelined round trips; then ``dealers - 1``
+    more connect (each says hello and waits for the echo) and stay idle while the first
+    does the same round trips again; then ``rounds`` rounds of one request per dealer, all
+    sent before any reply is read; then the others leave and the first runs alone once
+    more.  The baseline of the idle run is the mean of the two alone runs around it."""
     def body() -> None:
         use_impl(impl)
         ctx = new_context()
@@ -635,6 +636,9 @@ def many_dealers(impl: str, endpoint: str, dealers: int, rounds: int, size: int,
             sock.recv()
         connect_seconds = time.perf_counter() - start
         rss_after = rss_bytes()
+        # (a first run is thrown away here too: the connections are still settling, the
+        # ROUTER's last handshakes and the DEALERs' first receives)
+        _solo_round_trips(first, msg)
         solo_idle = _solo_round_trips(first, msg)
         start = time.perf_counter()
         for _ in range(rounds):
@@ -643,8 +647,16 @@ def many_dealers(impl: str, endpoint: str, dealers: int, rounds: int, size: int,
             for sock in socks:
                 sock.recv()
         rtt_seconds = time.perf_counter() - start
+        # Alone again, so that the idle run is bracketed: on a shared VM one ~0.1 s run's
+        # rate moved by up to 2x between runs seconds apart, for both implementations,
+        # which made a ratio to a single earlier run mostly noise.  The first run after
+        # the close is thrown away: the ROUTER is still taking the connections down.
+        for sock in socks[1:]:
+            sock.close()
+        _solo_round_trips(first, msg)
+        solo_after = _solo_round_trips(first, msg)
         conn.send(("result", connect_seconds, (rss_after - rss_before) / (dealers - 1),
-                   rtt_seconds, solo_alone, solo_idle))
+                   rtt_seconds, solo_alone, solo_idle, solo_after))
         conn.poll(timeout_ms / 1000.0)
         close_all(ctx, *socks)
     child_guard(conn, body)
@@ -682,7 +694,7 @@ def bench_many(spec: Dict[str, Any]) -> Dict[str, Any]:
     proc.start()
     try:
         recv, send = router.recv_multipart, router.send_multipart
-        total = dealers * (rounds + 1) + 2 * SOLO_TRIPS
+        total = dealers * (rounds + 1) + 5 * SOLO_TRIPS
         handled = 0
         rss_router = 0
         try:
@@ -695,8 +707,9 @@ def bench_many(spec: Dict[str, Any]) -> Dict[str, Any]:
         except zmq.Again:
             extra = f"; dealers said {parent_conn.recv()!r}" if parent_conn.poll(0) else ""
             raise BenchTimeout(f"router handled {handled}/{total} messages{extra}") from None
-        _, connect_seconds, dealer_rss, rtt_seconds, solo_alone, solo_idle = wait_for(
-            parent_conn, timeout_ms / 1000.0, "result")
+        (_, connect_seconds, dealer_rss, rtt_seconds, solo_before, solo_idle,
+         solo_after) = wait_for(parent_conn, timeout_ms / 1000.0, "result")
+        solo_alone = (solo_before + solo_after) / 2
         parent_conn.send("done")
         report({"ok": True, "count": rounds * dealers, "notes": notes, "metrics": {
             "connect_s": connect_seconds,
@@ -704,6 +717,7 @@ def bench_many(spec: Dict[str, Any]) -> Dict[str, Any]:
             "dealer_rss_per_conn": dealer_rss,
             "rtt_msgs": rounds * dealers / rtt_seconds,
             "solo_alone": solo_alone, "solo_idle": solo_idle,
+            "solo_before": solo_before, "solo_after": solo_after,
             "idle_ratio": solo_idle / solo_alone}})
     finally:
         reap([proc], 10, notes)
@@ -1219,7 +1233,8 @@ def cell(row: Row, impl: str) -> str:
             f"{med('connect_s'):.2f} s; RSS/conn router {med('router_rss_per_conn') / KiB:.1f} "
             f"KiB, dealer {med('dealer_rss_per_conn') / KiB:.1f} KiB; one DEALER "
             f"{fmt_rate(med('solo_idle'))} round trips/s with the others idle, "
-            f"{med('idle_ratio'):.2f}x of {fmt_rate(med('solo_alone'))} alone")
+            f"{med('idle_ratio'):.2f}x of {fmt_rate(med('solo_alone'))} alone (before and "
+            f"after)")
 
 
 def raw_reference(rows: List[Row], row: Row) -> Optional[Tuple[str, float]]:
