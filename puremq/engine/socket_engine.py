@@ -562,20 +562,10 @@ class SocketEngine:
             if timeout_ms == 0:
                 raise Again()
             read_nothing = False
-            if stream is not None:
-                if not self._wait_for(stream.fd, deadline):
-                    raise Again()
-                continue
-            if not self._wait(deadline):
+            waited = (self._wait_for(stream.fd, deadline) if stream is not None
+                      else self._wait(deadline))
+            if not waited:
                 raise Again()
-            # Woken: look before re-arming (the woken thread's reply is what the other
-            # side of a round trip waits for: no lock and no re-arm before it).  A socket
-            # closed or a context terminated meanwhile goes on to the loop's checks, as
-            # does a message that is not there yet.
-            if not pattern.commands and not self.closed and not self.context.terminated:
-                msg = pattern.xrecv()
-                if msg is not None:
-                    return msg
 
     def _inbox_for(self, stream: "StreamConnection", delimited: bool) -> Optional[PlainInbox]:
         """The inbox, if messages from ``stream`` may be parsed out of its bytes: the

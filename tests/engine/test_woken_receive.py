@@ -134,7 +134,7 @@ def test_a_wake_up_released_after_a_timeout_is_taken_back_by_the_next_arm(
 def test_termination_wakes_a_blocked_receive_with_eterm() -> None:
     """A receive blocked when the context is terminated raises ETERM, even with a message
     queued meanwhile (its wake-up was lost here on purpose): the termination releases
-    the blocked owner, and the woken look leaves a terminated context to the checks."""
+    the blocked owner, which checks the context before it looks for a message."""
     ctx = puremq.Context()
     pull, push = ctx.socket(puremq.PULL), ctx.socket(puremq.PUSH)
     for sock in (pull, push):
