@@ -53,12 +53,13 @@ if TYPE_CHECKING:
 #: alone took 1 KiB frames at 2.3-2.4M a second from 124 KiB pieces against 3.7-4.3M from
 #: 16 KiB pieces (CPython: the same either way), and bench/run.py's PyPy throughput rows
 #: of 1 KiB to 64 KiB gained 28-118% (bench/RESULTS.md, "A faster machine").
-READ_CHUNK = (16 << 10) if sys.implementation.name == "pypy" else (128 - 4) << 10
+_LARGE_READ = (128 - 4) << 10
+READ_CHUNK = (16 << 10) if sys.implementation.name == "pypy" else _LARGE_READ
 READS_PER_EVENT = 8
 #: While the owner holds a read it has not received all of (zmtp.inbox), the I/O thread
 #: reads on behind it to answer PINGs, up to this many bytes; then it stops, as at a full
-#: high-water mark.
-READ_BEHIND_MAX = 4 * ((128 - 4) << 10)
+#: high-water mark (the same on PyPy, whose reads are smaller).
+READ_BEHIND_MAX = 4 * _LARGE_READ
 WRITE_BATCH = 1 << 18
 FLUSH_FAIRNESS = 1 << 22
 #: A message that finds its connection idle is written by the sending thread itself when
