@@ -623,7 +623,7 @@ def many_dealers(impl: str, endpoint: str, dealers: int, rounds: int, size: int,
         first.connect(endpoint)
         first.send(b"hello")
         first.recv()
-        solo_alone = _solo_round_trips(first, msg)
+        solo_before = _solo_round_trips(first, msg)
         socks = [first]
         rss_before = rss_bytes()
         start = time.perf_counter()
@@ -656,7 +656,7 @@ def many_dealers(impl: str, endpoint: str, dealers: int, rounds: int, size: int,
         _solo_round_trips(first, msg)
         solo_after = _solo_round_trips(first, msg)
         conn.send(("result", connect_seconds, (rss_after - rss_before) / (dealers - 1),
-                   rtt_seconds, solo_alone, solo_idle, solo_after))
+                   rtt_seconds, solo_before, solo_idle, solo_after))
         conn.poll(timeout_ms / 1000.0)
         close_all(ctx, *socks)
     child_guard(conn, body)
