@@ -231,7 +231,10 @@ class StreamConnection:
     # -- readiness ----------------------------------------------------------------------
     def _on_events(self, mask: int) -> None:
         with self.io_lock:
-            self._handle_events(mask)
+            if mask == READ and self.handshaken and not (self.read_paused or self.app_reading):
+                self._read_available()  # (nearly every event: messages arrived)
+            else:
+                self._handle_events(mask)
 
     def _handle_events(self, mask: int) -> None:
         if mask & READ and not self.read_paused:
@@ -469,7 +472,7 @@ class StreamConnection:
                 and not self.broken and not self.out_segments
                 and self.io_lock.acquire(False)):
             try:
-                self._write_kicked()
+                self._flush()  # a lone small message: framed as one object, one send
                 done = not self.out_segments and not self.want_write
             finally:
                 self.io_lock.release()
@@ -479,28 +482,6 @@ class StreamConnection:
             if done:
                 return
         self.reactor.schedule_flush(self)
-
-    def _write_kicked(self) -> None:
-        """kick's write: the lane has just gone busy, so it usually holds one message.  A
-        small one is framed as one object and sent as it is (a request, a reply: the
-        encoder's batching has nothing to batch); anything else goes through _flush."""
-        pipe = self.pipe
-        if (pipe is None or self.closed or self.want_write or self.converts_subscriptions
-                or self.log_cursor is not None):
-            self._flush()
-            return
-        lane = pipe.outbound
-        items = lane.items
-        data = self.zmtp.frame_alone(items[0]) if len(items) == 1 else None
-        if data is None:
-            self._flush()
-            return
-        items.popleft()
-        lane.idle()  # (this thread is the lane's only producer: it stays empty)
-        if lane.waiting:
-            lane.took()
-        self.out_segments = [data]
-        self._send_segments()  # what the kernel does not take waits for the I/O thread
 
     def write_direct(self, wait: float = 0.0) -> bool:
         """The owner thread writes what is queued (its send would block otherwise); False
@@ -699,7 +680,7 @@ class StreamConnection:
         """Read and deliver until the kernel has nothing more (bounded); True if read."""
         sock = self.sock
         zmtp = self.zmtp
-        got = False
+        got = answered = False
         for _round in range(READS_PER_EVENT):
             body = zmtp.body_buffer()
             try:
@@ -725,11 +706,15 @@ class StreamConnection:
             got = True
             if self.track_rx:
                 self.last_rx = _monotonic()
-            if items:
+            if zmtp.had_events:
+                # commands among them: a PING's PONG (or an ERROR) may wait to go out
+                answered = True
                 self._deliver_items(items)
+            elif items:
+                self._deliver(items)
             if self.closed or self.broken or self.read_paused or not full_read:
                 break
-        if got and not self.closed and not self.broken and zmtp.pending_output:
+        if answered and not self.closed and not self.broken and zmtp.pending_output:
             self._flush()
         return got
 
@@ -799,6 +784,21 @@ class StreamConnection:
         lane = self.pipe.outbound
         items = lane.items
         zmtp = self.zmtp
+        if len(items) == 1 and self.log_cursor is None and not self.converts_subscriptions:
+            # one small message (a reply of a ROUTER serving many peers, a request): framed
+            # as one object and sent as it is, as kick's direct write does
+            data = zmtp.frame_alone(items[0])
+            if data is not None:
+                items.popleft()
+                if lane.waiting:
+                    lane.took()
+                self.out_segments = [data]
+                if not self._send_segments():
+                    return
+                if not items and lane.idle():
+                    if self.want_write or self.lingering:
+                        self._written_out()
+                    return
         written = 0
         while True:
             cursor = self.log_cursor
@@ -824,11 +824,7 @@ class StreamConnection:
                 if items:
                     continue
                 if lane.idle():
-                    if self.want_write:
-                        self.want_write = False
-                        self._update_interest()
-                    if self.lingering:
-                        self.close()
+                    self._written_out()
                     return
                 continue
             self.out_segments = segments
@@ -838,6 +834,14 @@ class StreamConnection:
             if written >= FLUSH_FAIRNESS:
                 self.reactor.schedule_flush(self)
                 return
+
+    def _written_out(self) -> None:
+        """Everything queued is written and the lane has gone idle."""
+        if self.want_write:
+            self.want_write = False
+            self._update_interest()
+        if self.lingering:
+            self.close()
 
     def join_log(self, cursor: LogCursor) -> bool:
         """Write from the publisher's shared log at ``cursor`` from now on (the sending
