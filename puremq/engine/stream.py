@@ -792,8 +792,16 @@ class StreamConnection:
                 items.popleft()
                 if lane.waiting:
                     lane.took()
-                self.out_segments = [data]
-                if not self._send_segments():
+                try:
+                    sent = self.sock.send(data)
+                except (BlockingIOError, InterruptedError):
+                    sent = 0
+                except OSError as exc:
+                    self._peer_closed(exc)
+                    return
+                if sent < len(data):  # the kernel's buffer is full: the rest waits
+                    self.out_segments = [memoryview(data)[sent:]]
+                    self._want_writable()
                     return
                 if not items and lane.idle():
                     if self.want_write or self.lingering:
