@@ -1483,7 +1483,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--lat-count", type=int, default=None,
                         help="round trips per lat run (default 10000, quick 2000)")
     parser.add_argument("--fanout-count", type=int, default=None,
-                        help="messages the PUB sends (default 100000, quick 20000)")
+                        help="messages the PUB sends (default 500000, quick 20000)")
     parser.add_argument("--many-rounds", type=int, default=None,
                         help="request rounds across all DEALERs (default 20, quick 5)")
     parser.add_argument("--dealers", type=int, default=1000)
@@ -1516,7 +1516,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         ([128] if quick else list(LAT_SIZES))
     args.target = args.target or (0.5 if quick else 2.0)
     args.lat_count = args.lat_count or (2000 if quick else 10_000)
-    args.fanout_count = args.fanout_count or (20_000 if quick else 100_000)
+    # about a second of publishing for puremq (as thr runs last 1-3 s): at 100,000 the run
+    # took 0.2 s on CPython and 0.4 s on PyPy, whose JIT was still compiling the PUB's path
+    # for much of it (PyPy 0.86x of pyzmq at 100,000, 2.00x at 600,000; bench/RESULTS.md)
+    args.fanout_count = args.fanout_count or (20_000 if quick else 500_000)
     args.many_rounds = args.many_rounds or (5 if quick else 20)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
