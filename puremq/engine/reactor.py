@@ -61,6 +61,8 @@ class _EpollPoller:
             self._read, self._write = select.EPOLLIN, select.EPOLLOUT
             self._err = select.EPOLLERR | select.EPOLLHUP
             self._is_epoll = True
+            self._native_bits = (self._read == READ and self._write == WRITE
+                                 and self._err == ERROR)
         else:  # pragma: no cover - non-Linux
             self._impl = select.poll()
             self._read, self._write = select.POLLIN, select.POLLOUT
@@ -90,6 +92,14 @@ class _EpollPoller:
     def poll(self, timeout: Optional[float]) -> List[Tuple[int, int]]:
         if self._is_epoll:
             raw = self._impl.poll(-1 if timeout is None else timeout)
+            if self._native_bits:
+                # epoll's bits are READ/WRITE/ERROR's own: only an error needs READ added
+                # (so that the handler's read finds it), and errors are rare
+                for _fd, mask in raw:
+                    if mask & ERROR:
+                        return [(fd, mask | READ if mask & ERROR else mask)
+                                for fd, mask in raw]
+                return raw
         else:  # pragma: no cover
             raw = self._impl.poll(None if timeout is None else timeout * 1000)
         out = []
