@@ -36,7 +36,7 @@ from ..zmtp.connection import (ConnectionFailed, HandshakeComplete, PingReceived
                                ZmtpConnection, null_metadata)
 from ..zmtp.inbox import PlainInbox, ping_frames
 from ..zmtp.mechanisms.null import NullMechanism
-from .reactor import READ, WRITE, Reactor, Timer
+from .reactor import ERROR, READ, WRITE, Reactor, Timer
 
 if TYPE_CHECKING:
     from ..routing.pipe import Pipe
@@ -100,6 +100,8 @@ class StreamConnection:
         self.read_paused = False
         self.want_write = False
         self.lingering = False
+        #: the poller reported a hang-up or an error (see _update_interest)
+        self.hung_up = False
         self.out_segments: List[Any] = []
         #: the segments of the write in progress, whole: a zero-copy body stays referenced
         #: (and its MessageTracker pending) until the kernel has all of it
@@ -237,6 +239,8 @@ class StreamConnection:
                 self._handle_events(mask)
 
     def _handle_events(self, mask: int) -> None:
+        if mask & ERROR:
+            self.hung_up = True
         if mask & READ and not self.read_paused:
             if not self.app_reading:
                 self._on_readable()
@@ -247,6 +251,8 @@ class StreamConnection:
                 self.flush()
             else:
                 self._write_pending_output()
+        if self.hung_up and not self.closed:
+            self._update_interest()
 
     def _update_interest(self) -> None:
         if self.closed:
@@ -255,6 +261,16 @@ class StreamConnection:
             not self.app_reading
             or (self._behind is not None and not self._behind_stopped))
         events = (READ if reading else 0) | (WRITE if self.want_write else 0)
+        if self.hung_up:
+            # epoll reports a hang-up or an error whatever the interest, for as long as it
+            # lasts: a connection that will neither read nor write now (reading paused at
+            # the high-water mark, or the owner's) leaves the poller until it will, or the
+            # I/O thread would spin on it; what the peer sent before is read then
+            if events:
+                self.reactor.register(self.fd, events, self._on_events)
+            else:
+                self.reactor.unregister(self.fd)
+            return
         self.reactor.modify(self.fd, events)
 
     # -- reading ------------------------------------------------------------------------
