@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from .socket_engine import SocketEngine
 
 _IN_PROGRESS = (_errno.EINPROGRESS, _errno.EAGAIN, _errno.EWOULDBLOCK, _errno.EALREADY)
+#: accept() failures that last until something else frees a resource
+_OUT_OF_RESOURCES = frozenset((_errno.EMFILE, _errno.ENFILE, _errno.ENOBUFS, _errno.ENOMEM))
+#: how long a listener out of descriptors waits before it accepts again (seconds)
+ACCEPT_RETRY_S = 0.1
 
 
 class Listener:
@@ -74,6 +78,12 @@ class Listener:
                 return
             except OSError as exc:
                 engine.emit(Event.ACCEPT_FAILED, exc.errno or 0, self.endpoint)
+                if exc.errno in _OUT_OF_RESOURCES and not self.closed:
+                    # the connection stays in the backlog and the socket readable: polled
+                    # again at once, this thread would spin (and hold the GIL) until a
+                    # descriptor is free; it tries again a little later instead
+                    self.reactor.unregister(self.fd)
+                    self.reactor.call_later(ACCEPT_RETRY_S, self._register)
                 return
             try:
                 conn.setblocking(False)
