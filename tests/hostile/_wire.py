@@ -12,7 +12,7 @@ import socket
 import struct
 import time
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 try:
     import tracemalloc
@@ -26,6 +26,15 @@ assert len(GREETING) == 64
 
 #: How long a raw peer waits for puremq to do something (close, answer) before failing.
 WAIT = 5.0
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+    """Poll ``condition`` until it holds (for state that has nothing to block on)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.005)
 
 
 # -- encoding by hand ------------------------------------------------------------------------

@@ -8,11 +8,11 @@ from __future__ import annotations
 import errno
 import socket
 import time
-from typing import Any, Callable
+from typing import Any
 
 import puremq
 
-from ._wire import GREETING, WAIT, RawPeer, message, ready
+from ._wire import GREETING, WAIT, RawPeer, message, ready, wait_until
 
 #: a listener polled in a loop fails its accept tens of thousands of times in this window
 WINDOW_S = 0.3
@@ -37,14 +37,6 @@ class FailingAccept:
         return getattr(self._sock, name)
 
 
-def _wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.005)
-
-
 def test_a_listener_out_of_descriptors_tries_again_later_and_then_accepts(ctx: Any) -> None:
     """A listener whose accept fails for want of a descriptor SHALL NOT poll its socket in
     a loop; it SHALL try again later, and accept the connection once it can."""
@@ -57,7 +49,7 @@ def test_a_listener_out_of_descriptors_tries_again_later_and_then_accepts(ctx: A
     listener.sock = failing
     host, port = endpoint[len("tcp://"):].rsplit(":", 1)
     with RawPeer(socket.create_connection((host, int(port)), timeout=WAIT)) as peer:
-        _wait_until(lambda: failing.calls > 0, "the listener tried to accept")
+        wait_until(lambda: failing.calls > 0, "the listener tried to accept")
         before = failing.calls
         time.sleep(WINDOW_S)  # (a window to count in, not a wait for anything)
         assert failing.calls - before < MAX_ACCEPTS

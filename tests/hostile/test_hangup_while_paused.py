@@ -12,13 +12,13 @@ import os
 import socket
 import struct
 import time
-from typing import Any, Callable, Iterator, List
+from typing import Any, Iterator, List
 
 import pytest
 
 import puremq
 
-from ._wire import GREETING, WAIT, RawPeer, message, ready
+from ._wire import GREETING, WAIT, RawPeer, message, ready, wait_until
 
 BODY = b"x" * 100
 #: how many messages a burst holds: past RCVHWM, and well within the kernel's buffers
@@ -37,14 +37,6 @@ def _connect(pull: Any, transport: str) -> RawPeer:
     sock.settimeout(WAIT)
     sock.connect(endpoint[len("ipc://"):])
     return RawPeer(sock)
-
-
-def _wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.005)
 
 
 class PollCounter:
@@ -78,16 +70,24 @@ def paused(ctx: Any, request: Any, ipc_dir: str) -> Iterator[Any]:
     assert pull.recv() == b"first"
     stream = pull._engine.pattern.pipes[0].peer.current_stream
     peer.send(message(BODY) * BURST)
-    _wait_until(lambda: stream.read_paused, "reading paused at the high-water mark")
+    wait_until(lambda: stream.read_paused, "reading paused at the high-water mark")
     peer.send(message(BODY) * BURST)  # stays in the kernel's buffers meanwhile
     yield pull, peer, stream
     peer.close()
 
 
-def _hang_up(peer: RawPeer, reset: bool) -> None:
+def _hang_up_and_count_polls(peer: RawPeer, stream: Any, reset: bool) -> None:
+    """The peer closes (with a reset: SO_LINGER 0); once the poller has seen it, the I/O
+    thread must not go round again and again."""
+    counter = PollCounter(stream.reactor)
+    at_close = counter.count
     if reset:
         peer.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     peer.sock.close()
+    wait_until(lambda: counter.count > at_close, "the poller reported the hang-up")
+    before = counter.count
+    time.sleep(WINDOW_S)  # (a window to count in, not a wait for anything)
+    assert counter.count - before < MAX_POLLS
 
 
 @pytest.mark.parametrize("paused", ["tcp"], indirect=True)
@@ -97,19 +97,13 @@ def test_a_reset_while_reading_is_paused_does_not_spin_and_the_queue_is_kept(
     polling; the messages already queued SHALL still be received, and the connection SHALL
     then close."""
     pull, peer, stream = paused
-    counter = PollCounter(stream.reactor)
-    at_close = counter.count
-    _hang_up(peer, reset=True)
-    _wait_until(lambda: counter.count > at_close, "the poller reported the reset")
-    before = counter.count
-    time.sleep(WINDOW_S)  # (a window to count in, not a wait for anything)
-    assert counter.count - before < MAX_POLLS
+    _hang_up_and_count_polls(peer, stream, reset=True)
     received: List[bytes] = []
     while not stream.closed:
         try:
             received.append(pull.recv(puremq.DONTWAIT))
         except puremq.Again:
-            _wait_until(lambda: stream.closed or pull.poll(0), "the connection closed")
+            wait_until(lambda: stream.closed or pull.poll(0), "the connection closed")
     assert len(received) >= BURST and set(received) == {BODY}
 
 
@@ -120,14 +114,8 @@ def test_what_a_peer_sent_before_it_closed_is_received_after_reading_resumes(
     polling; everything it sent before SHALL be received, in order, once the application
     drains the pipe, and the connection SHALL then close."""
     pull, peer, stream = paused
-    counter = PollCounter(stream.reactor)
-    at_close = counter.count
-    _hang_up(peer, reset=False)
-    _wait_until(lambda: counter.count > at_close, "the poller reported the hang-up")
-    before = counter.count
-    time.sleep(WINDOW_S)  # (a window to count in, not a wait for anything)
-    assert counter.count - before < MAX_POLLS
+    _hang_up_and_count_polls(peer, stream, reset=False)
     received = [pull.recv() for _ in range(2 * BURST)]
     assert received == [BODY] * (2 * BURST)
-    _wait_until(lambda: stream.closed, "the connection closed")
+    wait_until(lambda: stream.closed, "the connection closed")
     assert not pull.poll(0)
