@@ -100,8 +100,10 @@ class StreamConnection:
         self.read_paused = False
         self.want_write = False
         self.lingering = False
-        #: the poller reported a hang-up or an error (see _update_interest)
+        #: the poller reported a hang-up or an error (see _update_interest), and whether
+        #: the connection has left the poller for it
         self.hung_up = False
+        self._left_poller = False
         self.out_segments: List[Any] = []
         #: the segments of the write in progress, whole: a zero-copy body stays referenced
         #: (and its MessageTracker pending) until the kernel has all of it
@@ -266,11 +268,15 @@ class StreamConnection:
             # lasts: a connection that will neither read nor write now (reading paused at
             # the high-water mark, or the owner's) leaves the poller until it will, or the
             # I/O thread would spin on it; what the peer sent before is read then
-            if events:
+            if not events:
+                if not self._left_poller:
+                    self._left_poller = True
+                    self.reactor.unregister(self.fd)
+                return
+            if self._left_poller:
+                self._left_poller = False
                 self.reactor.register(self.fd, events, self._on_events)
-            else:
-                self.reactor.unregister(self.fd)
-            return
+                return
         self.reactor.modify(self.fd, events)
 
     # -- reading ------------------------------------------------------------------------
