@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from typing import Any, List, Tuple, Union
 
 import pytest
@@ -68,5 +69,39 @@ def test_what_the_kernel_does_not_take_of_a_direct_write_goes_out_first(
         assert sender is threading.current_thread()
         assert sent == message(*frames)
     assert peer.read_message() == frames
+    assert peer.read_message() == [b"next"]
+    peer.close()
+
+
+@pytest.mark.parametrize("first", [3, "eagain"])
+def test_a_lone_message_the_io_thread_writes_is_one_send_and_its_rest_goes_out_first(
+        ctx: Any, first: Union[int, str]) -> None:
+    """A lone small message written by the I/O thread (a sender in a stream of messages)
+    SHALL be sent in one call, as one framed object; the part the kernel refuses SHALL be
+    written before any message sent after it."""
+    push = ctx.socket(puremq.PUSH)
+    push.bind("tcp://127.0.0.1:*")
+    peer = RawPeer.connect(last_endpoint(push))
+    peer.send(GREETING + ready(b"PULL"))
+    peer.expect_ready()
+    push.send(b"hello")
+    assert peer.read_message() == [b"hello"]
+    engine = push._engine
+    stream = engine.pattern.pipes[0].peer.current_stream
+    wrapped = ShortFirstSend(stream.sock, first)
+    with io_thread_held(stream.reactor, WAIT_S):
+        stream.sock = wrapped
+        engine.last_kick = float("inf")  # no pause before it: the I/O thread writes it
+        push.send(b"A" * 100)
+        assert wrapped.calls == []
+    deadline = time.monotonic() + WAIT_S
+    while not wrapped.calls:  # (the I/O thread's write has nothing to wait on here)
+        assert time.monotonic() < deadline, "the I/O thread wrote nothing"
+        time.sleep(0.005)
+    sender, sent = wrapped.calls[0]
+    assert sender is not threading.current_thread()
+    assert sent == message(b"A" * 100)
+    push.send(b"next")
+    assert peer.read_message() == [b"A" * 100]
     assert peer.read_message() == [b"next"]
     peer.close()
