@@ -15,6 +15,7 @@ from typing import Any, Iterator, List, Tuple
 import pytest
 
 import puremq
+from puremq.engine.stream import APP_READ_RECLAIM
 from tests.hostile._wire import RawPeer, command, last_endpoint, message
 
 WAIT_MS = 10000
@@ -152,7 +153,7 @@ def test_reading_stays_with_the_owner_while_it_holds_a_cut_frame(context: Any) -
         peer.send(b"".join(message(b"%d" % n) for n in range(10)) + cut[:7])
         assert sock.recv() == b"0"
         peer.send(cut[7:] + message(b"after"))
-        time.sleep(0.1)  # the subject: five times the I/O thread's reclaim delay
+        time.sleep(5 * APP_READ_RECLAIM)  # the subject: longer than the reclaim delay
         got = [sock.recv() for _ in range(11)]
         assert got == [b"%d" % n for n in range(1, 10)] + [b"C" * 1000, b"after"]
 
@@ -387,3 +388,30 @@ def test_reading_behind_the_owner_stops_at_a_bound_and_loses_nothing(context: An
             assert sock.recv()[:6] == b"%06d" % n
         sender.join(WAIT_MS / 1000)
         assert not sender.is_alive()
+
+
+def test_a_connection_its_owner_read_30_ms_ago_stays_the_owners_to_read(
+        context: Any) -> None:
+    """A connection the owner thread reads itself SHALL stay the owner's when the I/O
+    thread looks 30 ms after the owner's last read: an owner that goes round many sockets
+    (1,000 DEALERs taking turns) comes back to each within that, and handing each back
+    and forth put the I/O thread, and the GIL, on every message."""
+    sock, peer = _pair(context, puremq.PULL, b"PUSH")
+    with peer:
+        later = threading.Timer(0.01, lambda: peer.send(message(b"one")))
+        later.start()
+        assert sock.recv() == b"one"  # waited: the owner read the connection itself
+        later.join()
+        stream = sock._engine.pattern.pipes[0].peer.current_stream
+        assert stream.app_reading and not stream.inbox_held
+        looked = threading.Event()
+
+        def reclaim_30_ms_after_the_read() -> None:
+            stream._app_read_at = time.monotonic() - 0.03
+            stream._reclaim_reading()
+            looked.set()
+        stream.reactor.post(reclaim_30_ms_after_the_read)
+        assert looked.wait(WAIT_MS / 1000)
+        assert stream.app_reading
+        peer.send(message(b"two"))
+        assert sock.recv() == b"two"
