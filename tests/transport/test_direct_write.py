@@ -40,14 +40,9 @@ class ShortFirstSend:
         return getattr(self._sock, name)
 
 
-@pytest.mark.parametrize("first", [3, "eagain"])
-@pytest.mark.parametrize("frames", [[b"A" * 100], [b"", b"B" * 300]],
-                         ids=["single", "multipart"])
-def test_what_the_kernel_does_not_take_of_a_direct_write_goes_out_first(
-        ctx: Any, first: Union[int, str], frames: List[bytes]) -> None:
-    """A lone message after a pause SHALL be sent by the sending thread in one call, as
-    one framed object; the part the kernel refuses SHALL be written by the I/O thread
-    before any message sent after it."""
+def _handshaken_push(ctx: Any) -> Tuple[Any, RawPeer, Any, Any]:
+    """A PUSH and its raw PULL peer, handshaken and past a first message; the PUSH's
+    engine and the connection's StreamConnection."""
     push = ctx.socket(puremq.PUSH)
     push.bind("tcp://127.0.0.1:*")
     peer = RawPeer.connect(last_endpoint(push))
@@ -56,7 +51,18 @@ def test_what_the_kernel_does_not_take_of_a_direct_write_goes_out_first(
     push.send(b"hello")  # waits for the pipe; the connection is then handshaken
     assert peer.read_message() == [b"hello"]
     engine = push._engine
-    stream = engine.pattern.pipes[0].peer.current_stream
+    return push, peer, engine, engine.pattern.pipes[0].peer.current_stream
+
+
+@pytest.mark.parametrize("first", [3, "eagain"])
+@pytest.mark.parametrize("frames", [[b"A" * 100], [b"", b"B" * 300]],
+                         ids=["single", "multipart"])
+def test_what_the_kernel_does_not_take_of_a_direct_write_goes_out_first(
+        ctx: Any, first: Union[int, str], frames: List[bytes]) -> None:
+    """A lone message after a pause SHALL be sent by the sending thread in one call, as
+    one framed object; the part the kernel refuses SHALL be written by the I/O thread
+    before any message sent after it."""
+    push, peer, engine, stream = _handshaken_push(ctx)
     wrapped = ShortFirstSend(stream.sock, first)
     # the I/O thread must not write before the test says so
     with io_thread_held(stream.reactor, WAIT_S):
@@ -79,15 +85,7 @@ def test_a_lone_message_the_io_thread_writes_is_one_send_and_its_rest_goes_out_f
     """A lone small message written by the I/O thread (a sender in a stream of messages)
     SHALL be sent in one call, as one framed object; the part the kernel refuses SHALL be
     written before any message sent after it."""
-    push = ctx.socket(puremq.PUSH)
-    push.bind("tcp://127.0.0.1:*")
-    peer = RawPeer.connect(last_endpoint(push))
-    peer.send(GREETING + ready(b"PULL"))
-    peer.expect_ready()
-    push.send(b"hello")
-    assert peer.read_message() == [b"hello"]
-    engine = push._engine
-    stream = engine.pattern.pipes[0].peer.current_stream
+    push, peer, engine, stream = _handshaken_push(ctx)
     wrapped = ShortFirstSend(stream.sock, first)
     with io_thread_held(stream.reactor, WAIT_S):
         stream.sock = wrapped
