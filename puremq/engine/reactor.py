@@ -2,7 +2,10 @@
 
 Theory of operation
 -------------------
-Other threads never touch a connection; they hand work to the reactor:
+Other threads hand work to the reactor (an owner thread that reads or writes a
+connection itself does so under that connection's I/O lock, and may change what the
+poller watches for it: register, modify and unregister are safe from any thread, the
+handler table being one dict operation under the GIL and epoll_ctl safe during a wait):
 
 * :meth:`Reactor.post` queues a callable to run in the I/O thread,
 * :meth:`Reactor.schedule_flush` queues a connection whose outbound lane has new messages.
@@ -179,7 +182,7 @@ class Reactor:
         if last:
             self._waker.close()
 
-    # -- in the I/O thread ---------------------------------------------------------------
+    # -- the I/O thread's own (register/modify/unregister also from a connection's owner) --
     def register(self, fd: int, events: int, handler: Callable[[int], None]) -> None:
         if fd in self._handlers:
             self._poller.modify(fd, events)

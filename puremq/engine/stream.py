@@ -70,8 +70,9 @@ FLUSH_FAIRNESS = 1 << 22
 DIRECT_WRITE_GAP = 50e-6
 #: An owner thread that reads its connection itself gives reading back to the I/O thread
 #: after this long without reading (seconds).  It bounds how late a PING is answered and
-#: a lost peer noticed while the owner reads nothing (libzmq's heartbeat timeouts are
-#: 100 ms and up in practice), and it decides whether an owner that goes round many
+#: a lost peer noticed while the owner reads nothing (a libzmq peer with HEARTBEAT_IVL 50
+#: and HEARTBEAT_TIMEOUT 250 ms stays connected: tests/interop/test_plain_receive.py; a
+#: timeout near this delay would not), and it decides whether an owner that goes round many
 #: sockets keeps reading each itself: 1,000 DEALERs taking turns came back to each every
 #: ~25 ms, so at 20 ms every connection went back to the I/O thread between turns (one
 #: more thread, and the GIL, on every message): 36.6k -> 39.9k round trips/s at 50 ms.
