@@ -32,6 +32,7 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from .signaler import Signaler
+from .sweep import Sweep
 
 log = logging.getLogger("puremq.engine")
 
@@ -133,6 +134,8 @@ class Reactor:
         self._flushes: Deque[Any] = deque()
         self._timers: List[Tuple[float, int, Timer]] = []
         self._timer_seq = itertools.count()
+        self._sweeps: Dict[float, Sweep] = {}
+        self._sweeps_lock = threading.Lock()
         self._waker = Signaler()
         # The waker is closed by whichever of stop() and the I/O thread's exit comes last:
         # stop() writes it after posting the halt, and the thread may have run the halt by
@@ -210,6 +213,14 @@ class Reactor:
         else:
             self.post(lambda: heapq.heappush(self._timers, entry))
         return timer
+
+    def sweep(self, interval: float) -> Sweep:
+        """This reactor's Sweep every ``interval`` seconds (made at first use; any thread)."""
+        with self._sweeps_lock:
+            sweep = self._sweeps.get(interval)
+            if sweep is None:
+                sweep = self._sweeps[interval] = Sweep(self, interval)
+            return sweep
 
     def _run(self) -> None:
         posted = self._posted

@@ -96,6 +96,8 @@ class SocketEngine:
         self.wakeup_pending = False
         #: the connection this socket's thread reads itself, if any (see recv_waiting)
         self._reader: Any = None
+        #: the socket has been polled (EVENTS): its owner waits on the fd, not in recv
+        self.polled = False
         #: the pipe of the last message when recv last had to wait (see recv_waiting)
         self._last_wait_pipe: Any = None
         #: bytes read from the sole peer, not decoded yet: Socket.recv takes plain messages
@@ -681,6 +683,20 @@ class SocketEngine:
             if not stream.write_direct():
                 stream.reactor.schedule_flush(stream)
 
+    def retake_reading(self, stream: "StreamConnection") -> None:
+        """Owner thread, at its next call after the I/O thread queued a message from
+        ``stream`` with the offer to read it here (StreamConnection.offer_reading): take
+        reading over if ``stream`` is the socket's only peer and nothing polls the socket
+        (whoever polls waits on the socket's fd, so the I/O thread must read)."""
+        reader = self._reader
+        if (stream.app_reading or self.polled or self.closed
+                or (reader is not None and reader is not stream)):
+            return  # (closed: close gives reading back, then runs the commands)
+        pipes = self.pattern.pipes
+        if len(pipes) == 1 and getattr(pipes[0].peer, "current_stream", None) is stream:
+            self._reader = stream
+            stream.app_read(APP_READ_RECLAIM)
+
     def release_reader(self) -> None:
         """Hand reading back to the I/O thread (owner thread)."""
         self.return_inbox()
@@ -714,6 +730,7 @@ class SocketEngine:
 
     def poll_events(self, interest: int = PollEvent.POLLIN | PollEvent.POLLOUT) -> int:
         """EVENTS: what the socket can do now; arms the fd for the next change."""
+        self.polled = True
         if self._reader is not None:
             self.release_reader()  # whoever polls waits on the fd: the I/O thread must read
         else:

@@ -28,6 +28,7 @@ import socket
 import sys
 import threading
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any, List, Optional
 
 from ..constants import Event, SocketOption
@@ -80,6 +81,10 @@ APP_READ_RECLAIM = 0.05
 #: The same for one of several peers: the others' messages keep the owner busy without
 #: reading this one, so it must not wait long for the I/O thread to read it again.
 APP_READ_RECLAIM_SHARED = 0.002
+#: Reclaims longer than this are checked by one sweep of the I/O thread this often
+#: (engine/sweep.py), not by a timer per connection: an owner going round 1,000 sockets
+#: kept 20,000 timers a second firing, each finding it had read meanwhile.
+READ_RECLAIM_SWEEP = APP_READ_RECLAIM / 2
 
 _monotonic = time.monotonic
 
@@ -123,6 +128,14 @@ class StreamConnection:
         self.last_rx = 0.0
         self.track_rx = False
         self._reclaim_after = APP_READ_RECLAIM
+        #: the next message this (I/O) thread queues for the owner comes with the offer to
+        #: read the connection itself (SocketEngine.retake_reading): an owner that finds
+        #: what this thread read already queued at every call never waits, and so would
+        #: never take reading over (the replies to a DEALER's requests, sent before it
+        #: reads any, would each cost this thread a wake-up and the owner a GIL hand-over
+        #: for good).  Made at the handshake and when reading is taken back from the owner.
+        self.offer_reading = False
+        self._read_sweep = engine.reactor.sweep(READ_RECLAIM_SWEEP)
         #: Serialises everything that touches the OS socket and the ZMTP state: the I/O
         #: thread holds it in every handler; an application thread holds it while it
         #: writes or reads the connection itself (kick, app_read).  Re-entrant because
@@ -330,6 +343,10 @@ class StreamConnection:
             items.extend(messages)
         if not lane.signaled:
             lane.signaled = True
+            if self.offer_reading and not self.app_reading:
+                self.offer_reading = False
+                # (a command, not a wake-up: only a call of the owner's can take it)
+                self.engine.pattern.commands.append(partial(self.engine.retake_reading, self))
             lane.on_items()
         if lane.hwm and len(items) >= lane.hwm:
             lane.waiting = True
@@ -420,6 +437,7 @@ class StreamConnection:
             self.close()
             return
         self.pipe = pipe
+        self.offer_reading = True
         self._start_heartbeats()
         self.flush()
 
@@ -566,7 +584,7 @@ class StreamConnection:
             if not self.app_reading:
                 self.app_reading = True
                 self._update_interest()
-                self.reactor.call_later(reclaim_after, self._reclaim_reading)
+                self._watch_reclaim(reclaim_after)
             pipe = self.pipe
             if inbox is not None and pipe is not None and not pipe.inbound.items:
                 # (with messages queued, which the I/O thread may have delivered just
@@ -617,9 +635,8 @@ class StreamConnection:
                     rest = bytes(rest) + bytes(behind)
             if self._reclaim_parked:
                 self._reclaim_parked = False
-                self.reactor.call_later(
-                    max(0.0, self._reclaim_after - (_monotonic() - self._app_read_at)),
-                    self._reclaim_reading)
+                self._watch_reclaim(
+                    max(0.0, self._reclaim_after - (_monotonic() - self._app_read_at)))
             if not rest or self.closed:
                 return
             zmtp = self.zmtp
@@ -627,26 +644,52 @@ class StreamConnection:
             if not self.closed and not self.broken and zmtp.pending_output:
                 self._flush()
 
+    def _watch_reclaim(self, delay: float) -> None:
+        """(io_lock held) Have the I/O thread look at the owner's reading in ``delay``
+        seconds: by the reactor's sweep for the usual delay, by a timer for a short one."""
+        if self._reclaim_after > READ_RECLAIM_SWEEP:
+            self._read_sweep.add(self)
+        else:
+            self.reactor.call_later(delay, self._reclaim_reading)
+
     def _reclaim_reading(self) -> None:
-        """I/O thread: take reading back from an owner that stopped reading a while ago
-        (so PINGs are answered and a lost peer is noticed even if it never reads again)."""
+        """I/O thread, a timer: see _reclaim_due."""
         with self.io_lock:
-            if not self.app_reading or self.closed:
-                return
-            if self.inbox_held:
-                # bytes the owner holds come before anything read now: reading stays
-                # the owner's, and this thread only reads on behind them (PINGs).  No
-                # timer meanwhile (take_back starts it again): a thousand such sockets
-                # polling every few ms would keep this thread busy.
-                self._reclaim_parked = True
-                self._start_reading_behind()
-                return
-            idle = _monotonic() - self._app_read_at
-            if idle < self._reclaim_after:
-                self.reactor.call_later(self._reclaim_after - idle, self._reclaim_reading)
-                return
-            self.app_reading = False
-            self._update_interest()
+            wait = self._reclaim_due(_monotonic())
+            if wait is not None:
+                self.reactor.call_later(wait, self._reclaim_reading)
+
+    def sweep_check(self, now: float) -> None:
+        """I/O thread, the reactor's sweep: see _reclaim_due."""
+        if (now - self._app_read_at < self._reclaim_after and self.app_reading
+                and not self.inbox_held):
+            return  # (read without the lock: the owner read lately, the usual case)
+        with self.io_lock:
+            if self._reclaim_due(now) is None:
+                self._read_sweep.discard(self)
+
+    def _reclaim_due(self, now: float) -> Optional[float]:
+        """(I/O thread, io_lock held) Take reading back from an owner that stopped
+        reading a while ago (so PINGs are answered and a lost peer is noticed even if it
+        never reads again).  Returns the seconds left while the owner still reads; None
+        once there is nothing more to watch."""
+        if not self.app_reading or self.closed:
+            return None
+        if self.inbox_held:
+            # bytes the owner holds come before anything read now: reading stays the
+            # owner's, and this thread only reads on behind them (PINGs).  Not watched
+            # meanwhile (take_back starts again): a thousand such sockets looked at
+            # every few ms would keep this thread busy.
+            self._reclaim_parked = True
+            self._start_reading_behind()
+            return None
+        idle = now - self._app_read_at
+        if idle < self._reclaim_after:
+            return self._reclaim_after - idle
+        self.app_reading = False
+        self._update_interest()
+        self.offer_reading = True
+        return None
 
     def _start_reading_behind(self) -> None:
         """I/O thread, the owner holding bytes: read on behind them, so that a peer's PINGs

@@ -313,12 +313,12 @@ def test_the_owner_holding_unread_messages_sets_no_timer_meanwhile(
     SHALL take reading back (a PING is answered)."""
     from puremq.engine import stream as stream_module
     calls = []
-    original = stream_module.StreamConnection._reclaim_reading
+    original = stream_module.StreamConnection._reclaim_due
 
-    def counted(self: Any) -> None:
-        calls.append(time.monotonic())
-        original(self)
-    monkeypatch.setattr(stream_module.StreamConnection, "_reclaim_reading", counted)
+    def counted(self: Any, now: float) -> Any:
+        calls.append(now)
+        return original(self, now)
+    monkeypatch.setattr(stream_module.StreamConnection, "_reclaim_due", counted)
     sock, peer = _pair(context, puremq.PULL, b"PUSH")
     with peer:
         peer.send(message(b"first") + message(b"second"))
@@ -407,8 +407,9 @@ def test_a_connection_its_owner_read_30_ms_ago_stays_the_owners_to_read(
         looked = threading.Event()
 
         def reclaim_30_ms_after_the_read() -> None:
-            stream._app_read_at = time.monotonic() - 0.03
-            stream._reclaim_reading()
+            now = time.monotonic()
+            stream._app_read_at = now - 0.03
+            stream.sweep_check(now)
             looked.set()
         stream.reactor.post(reclaim_30_ms_after_the_read)
         assert looked.wait(WAIT_MS / 1000)

@@ -1,0 +1,103 @@
+"""Who reads a socket's only connection: the owner thread or the I/O thread.
+
+An owner that waits in recv reads its sole tcp/ipc peer itself; the I/O thread takes
+reading back when the owner stops reading for a while.  An owner that finds the I/O
+thread's messages already queued at every call (a DEALER that sends its requests before
+it reads any reply) never waits, so the first such message comes with an offer: the
+owner's next call takes reading over, unless the socket is polled (its owner then waits on
+the socket's fd, and the I/O thread must read)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, Iterator, Tuple
+
+import pytest
+
+import puremq
+from puremq.engine.reactor import READ
+from tests.hostile._wire import RawPeer, command, last_endpoint, message, wait_until
+
+WAIT_MS = 10000
+
+
+@pytest.fixture
+def context() -> Iterator[Any]:
+    ctx = puremq.Context()
+    yield ctx
+    ctx.destroy(linger=0)
+
+
+def _dealer_and_peer(context: Any) -> Tuple[Any, RawPeer, Any]:
+    """A puremq DEALER bound on tcp, a raw DEALER peer through the handshake, and the
+    DEALER's connection to it."""
+    sock = context.socket(puremq.DEALER)
+    sock.rcvtimeo = WAIT_MS
+    sock.bind("tcp://127.0.0.1:*")
+    peer = RawPeer.connect(last_endpoint(sock))
+    peer.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    peer.handshake(b"DEALER")
+    engine = sock._engine
+    wait_until(lambda: engine.pattern.pipes or engine.pattern.commands, "the pipe is there")
+    engine.pattern.process_commands()  # (the owner's: attach the pipe)
+    stream = engine.pattern.pipes[0].peer.current_stream
+    return sock, peer, stream
+
+
+def _queued_by_the_io_thread(sock: Any, count: int) -> None:
+    inbound = sock._engine.pattern.pipes[0].inbound
+    wait_until(lambda: len(inbound.items) >= count, "the I/O thread queued the messages")
+
+
+def _io_thread_reads(stream: Any) -> bool:
+    return bool(stream.reactor._handlers[stream.fd][1] & READ)
+
+
+def test_an_owner_that_finds_messages_queued_takes_reading_over(context: Any) -> None:
+    """When the I/O thread has queued a message from the only peer of a socket whose owner
+    does not wait, the owner's next call SHALL take reading of that connection over (the
+    I/O thread stops reading it), and what follows SHALL arrive in order."""
+    sock, peer, stream = _dealer_and_peer(context)
+    with peer:
+        assert _io_thread_reads(stream) and not stream.app_reading
+        peer.send(message(b"first"))
+        _queued_by_the_io_thread(sock, 1)
+        assert sock.recv() == b"first"
+        assert stream.app_reading and sock._engine._reader is stream
+        assert not _io_thread_reads(stream)
+        peer.send(message(b"second") + message(b"third"))
+        assert [sock.recv(), sock.recv()] == [b"second", b"third"]
+
+
+def test_a_polled_socket_leaves_reading_with_the_io_thread(context: Any) -> None:
+    """A socket that has been polled SHALL leave reading to the I/O thread when it finds
+    messages queued: its owner waits on the socket's fd, which only the I/O thread's
+    deliveries signal."""
+    sock, peer, stream = _dealer_and_peer(context)
+    with peer:
+        assert not sock.poll(0)
+        peer.send(message(b"first"))
+        assert sock.poll(WAIT_MS) == puremq.POLLIN
+        assert sock.recv(puremq.NOBLOCK) == b"first"
+        assert not stream.app_reading and _io_thread_reads(stream)
+        peer.send(message(b"second"))
+        assert sock.poll(WAIT_MS) == puremq.POLLIN
+        assert sock.recv(puremq.NOBLOCK) == b"second"
+
+
+def test_reading_goes_back_and_forth_as_the_owner_stops_and_comes_back(
+        context: Any) -> None:
+    """An owner that stops reading SHALL lose reading to the I/O thread (a PING is
+    answered), and SHALL take it over again at its first call after a message came."""
+    sock, peer, stream = _dealer_and_peer(context)
+    with peer:
+        peer.send(message(b"first"))
+        assert sock.recv() == b"first"
+        assert stream.app_reading
+        wait_until(lambda: not stream.app_reading, "the I/O thread took reading back")
+        peer.send(command(b"PING", b"\x00\x00" + b"away"))
+        assert peer.read_command(timeout=5.0) == (b"PONG", b"away")
+        peer.send(message(b"second"))
+        _queued_by_the_io_thread(sock, 1)
+        assert sock.recv() == b"second"
+        assert stream.app_reading and not _io_thread_reads(stream)
