@@ -43,7 +43,7 @@ from ..routing.pipe import Lane, Pipe
 from ..transport import endpoint as ep
 from ..transport.sockets import listen_ipc, listen_tcp
 from ..zmtp.connection import HandshakeComplete
-from ..zmtp.inbox import PlainInbox
+from ..zmtp.inbox import ALONE_DELIMITED, ALONE_PLAIN, PlainInbox
 from .endpoints import Dialer, Listener
 from .inproc import InprocLink
 from .signaler import Signaler
@@ -554,6 +554,15 @@ class SocketEngine:
             if stream is not None and not read_nothing:
                 if not self._read_as_owner(stream, reclaim_after, True):
                     read_nothing = True
+                elif inbox.alone is not None:  # the read was exactly one message
+                    body = inbox.alone
+                    inbox.alone = None
+                    pipe = pattern.fq.last_pipe = pattern.pipes[0]  # (Frame properties)
+                    if pattern.plain_receive:
+                        return [body]
+                    msg = pattern.accept_message(pipe, [b"", body])
+                    if msg is not None:
+                        return msg
                 elif inbox.data is not None:
                     pattern.fq.last_pipe = pattern.pipes[0]  # (Frame properties)
                     msg = (self.next_from_inbox() if pattern.plain_receive
@@ -652,7 +661,13 @@ class SocketEngine:
         where allowed: see _inbox_for); True if anything was read."""
         self._reader = stream
         self.armed = False  # awake already: what the read delivers need not wake us
-        return stream.app_read(reclaim_after, self._inbox_for(stream, delimited))
+        inbox = self._inbox_for(stream, delimited)
+        if inbox is None or not delimited:
+            return stream.app_read(reclaim_after, inbox)
+        # recv_waiting hands a message out as soon as it has one: a read that is exactly
+        # one may skip the inbox
+        alone = ALONE_PLAIN if self.pattern.plain_receive else ALONE_DELIMITED
+        return stream.app_read(reclaim_after, inbox, alone)
 
     def take_message(self) -> Optional[List[Any]]:
         """A forwarding loop's next message from this socket: the inbox's, then the

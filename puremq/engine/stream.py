@@ -35,7 +35,7 @@ from ..constants import Event, SocketOption
 from ..routing.broadcast import BroadcastLog, LogCursor
 from ..zmtp.connection import (ConnectionFailed, HandshakeComplete, PingReceived,
                                ZmtpConnection, null_metadata)
-from ..zmtp.inbox import PlainInbox, ping_frames
+from ..zmtp.inbox import ALONE_NONE, PlainInbox, ping_frames, whole_message
 from ..zmtp.mechanisms.null import NullMechanism
 from .reactor import ERROR, READ, WRITE, Reactor, Timer
 
@@ -564,7 +564,7 @@ class StreamConnection:
             self.io_lock.release()
 
     def app_read(self, reclaim_after: float = APP_READ_RECLAIM,
-                 inbox: Optional[PlainInbox] = None) -> bool:
+                 inbox: Optional[PlainInbox] = None, alone: int = ALONE_NONE) -> bool:
         """The owning thread, about to wait for a message, reads the connection itself.
 
         Takes over reading from the I/O thread (whose read interest is dropped until
@@ -574,7 +574,9 @@ class StreamConnection:
         should wait for the socket to become readable.
 
         With an ``inbox`` (empty), one read at a message boundary goes into it undecoded;
-        the owner parses plain messages out of it and gives the rest back (take_back).
+        the owner parses plain messages out of it and gives the rest back (take_back).  A
+        read that is exactly one message of the kind ``alone`` names (zmtp.inbox's
+        whole_message) goes to ``inbox.alone`` instead, for the owner to hand out now.
         """
         with self.io_lock:
             if self.closed or self.broken or not self.handshaken or self.read_paused:
@@ -591,10 +593,10 @@ class StreamConnection:
                 # before this thread took over, the inbox would jump the queue)
                 held = self.zmtp.take_unparsed()
                 if held is not None:
-                    return self._read_into_inbox(inbox, held)
+                    return self._read_into_inbox(inbox, held, alone)
             return self._read_available()
 
-    def _read_into_inbox(self, inbox: PlainInbox, held: bytes) -> bool:
+    def _read_into_inbox(self, inbox: PlainInbox, held: bytes, alone: int) -> bool:
         """One read into the inbox, after ``held`` (the start of a frame the decoder had)."""
         try:
             data = self.sock.recv(READ_CHUNK)
@@ -610,10 +612,15 @@ class StreamConnection:
                 return False
             self._peer_closed()
             return True
-        if held:
-            data = held + data
         if self.track_rx:
             self.last_rx = _monotonic()
+        if held:
+            data = held + data
+        elif alone:
+            body = whole_message(data, alone)
+            if body is not None:
+                inbox.alone = body
+                return True
         inbox.fill(data, self)
         self._inbox_bytes = data
         self.inbox_held = True

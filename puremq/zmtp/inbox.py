@@ -42,7 +42,7 @@ DELIMITER_FLAGS = FLAG_MORE
 class PlainInbox:
     """Unparsed bytes at a message boundary, and the position of the next frame."""
 
-    __slots__ = ("data", "pos", "end", "source")
+    __slots__ = ("data", "pos", "end", "source", "alone")
 
     def __init__(self) -> None:
         #: the bytes of one read, or None when the inbox is empty
@@ -51,6 +51,10 @@ class PlainInbox:
         self.end = 0
         #: who the bytes came from (the reader's business)
         self.source: Any = None
+        #: the body of a read that was exactly one whole message of the kind the reader
+        #: asked for (see ``whole_message``): the reader hands it out at once, so it is
+        #: neither parsed here nor ever given back to the decoder
+        self.alone: Optional[bytes] = None
 
     def fill(self, data: bytes, source: Any) -> None:
         self.data = data
@@ -138,6 +142,30 @@ class PlainInbox:
 
 
 #: a command frame's body starts with its name's length and the name
+#: what a reader may take whole out of a read (whole_message)
+ALONE_NONE = 0
+ALONE_PLAIN = 1
+ALONE_DELIMITED = 2
+
+
+def whole_message(data: bytes, kind: int) -> Optional[bytes]:
+    """The body if ``data`` (read at a message boundary) is exactly one message of
+    ``kind``: one short final frame (ALONE_PLAIN), or an empty delimiter and one short
+    final frame (ALONE_DELIMITED, a request or reply of REQ and REP); else None.
+
+    One message per read is how requests and replies usually arrive; taken whole, it
+    skips the inbox's parsing and giving back."""
+    size = len(data)
+    if kind == ALONE_PLAIN:
+        if data[0] == FINAL_SHORT and size == data[1] + 2:
+            return data[2:]
+    elif kind == ALONE_DELIMITED:
+        if (size >= 4 and data[0] == DELIMITER_FLAGS and not data[1]
+                and data[2] == FINAL_SHORT and size == data[3] + 4):
+            return data[4:]
+    return None
+
+
 _PING_NAME = b"\x04PING"
 
 

@@ -416,3 +416,39 @@ def test_a_connection_its_owner_read_30_ms_ago_stays_the_owners_to_read(
         assert stream.app_reading
         peer.send(message(b"two"))
         assert sock.recv() == b"two"
+
+
+@pytest.mark.parametrize("kind,peer_type", [(puremq.DEALER, b"DEALER"), (puremq.REQ, b"REP")],
+                         ids=["DEALER", "REQ"])
+def test_a_message_that_arrives_alone_is_received_like_any_other(
+        context: Any, kind: int, peer_type: bytes, monkeypatch: Any) -> None:
+    """A read that is exactly one message (a reply, as they usually come) is handed out
+    without the inbox: it SHALL arrive as it was sent, with the connection's metadata on
+    its Frame, and what comes after it SHALL arrive too, in order."""
+    from puremq.engine import stream as stream_module
+    taken_whole = []
+    whole_message = stream_module.whole_message
+
+    def recorded(data: bytes, alone: int) -> Any:
+        body = whole_message(data, alone)
+        taken_whole.append(body)
+        return body
+    monkeypatch.setattr(stream_module, "whole_message", recorded)
+    sock, peer = _pair(context, kind, peer_type)
+    with peer:
+        for number in range(3):
+            sock.send(b"request %d" % number)
+            assert peer.read_message()[-1] == b"request %d" % number
+            reply = b"reply %d" % number
+            waiter = threading.Timer(0.02, lambda: peer.send(
+                (bytes((0x01, 0)) if kind == puremq.REQ else b"") + message(reply)))
+            waiter.start()
+            frame = sock.recv(copy=False)  # waits: the owner reads the reply itself
+            waiter.join()
+            assert frame.bytes == reply
+            assert frame.get("Socket-Type") == peer_type.decode()
+            assert sock._engine.inbox.data is None and sock._engine.inbox.alone is None
+        assert taken_whole.count(None) < len(taken_whole)  # (the path under test was taken)
+        if kind == puremq.DEALER:
+            peer.send(message(b"next") + message(b"and next"))
+            assert [sock.recv(), sock.recv()] == [b"next", b"and next"]

@@ -9,7 +9,8 @@ import struct
 import pytest
 
 from puremq.zmtp.framing import FrameDecoder
-from puremq.zmtp.inbox import PlainInbox
+from puremq.zmtp.inbox import (ALONE_DELIMITED, ALONE_NONE, ALONE_PLAIN, PlainInbox,
+                               whole_message)
 
 
 def short(flags: int, body: bytes) -> bytes:
@@ -181,3 +182,44 @@ def test_a_request_cut_by_the_end_of_the_read_is_left_whole(cut: int) -> None:
     inbox = filled(data)
     assert inbox.next_delimited() is None
     assert inbox.rest() == data
+
+
+# -- a read that is exactly one message (whole_message) --------------------------------------
+@pytest.mark.parametrize("body", [b"", b"x", b"r" * 255])
+def test_a_read_of_exactly_one_plain_message_is_taken_whole(body: bytes) -> None:
+    assert whole_message(short(0, body), ALONE_PLAIN) == body
+
+
+@pytest.mark.parametrize("body", [b"", b"x", b"r" * 255])
+def test_a_read_of_exactly_one_request_or_reply_is_taken_whole(body: bytes) -> None:
+    assert whole_message(short(0x01, b"") + short(0, body), ALONE_DELIMITED) == body
+
+
+@pytest.mark.parametrize("data", [
+    short(0, b"one") + short(0, b"two"),        # two messages
+    short(0, b"cut")[:-1],                      # a frame the read cut
+    short(0, b"one") + b"\x00",                 # and the start of another
+    long(0, b"l" * 300),                        # a long frame
+    short(0x01, b"more") + short(0, b"last"),   # a multipart message
+    short(0x04, b"\x04PING\x00\x00"),           # a command
+    short(0x01, b"") + short(0, b"reply"),      # delimited, where plain is asked for
+], ids=["two", "cut", "more-bytes", "long", "multipart", "command", "delimited"])
+def test_anything_but_one_plain_message_is_left_to_the_inbox(data: bytes) -> None:
+    assert whole_message(data, ALONE_PLAIN) is None
+
+
+@pytest.mark.parametrize("data", [
+    short(0, b"plain"),                                           # no delimiter
+    short(0x01, b"") + short(0, b"one") + short(0, b"two"),       # and another message
+    short(0x01, b"") + short(0, b"cut")[:-1],                     # cut
+    short(0x01, b"id") + short(0x01, b"") + short(0, b"body"),    # an envelope first
+    short(0x01, b"") + short(0x01, b"") + short(0, b"body"),      # two delimiters
+    short(0x01, b"") + long(0, b"l" * 300),                       # a long body
+    short(0x01, b""),                                             # the delimiter alone
+], ids=["plain", "two", "cut", "envelope", "two-delimiters", "long", "delimiter-only"])
+def test_anything_but_one_request_or_reply_is_left_to_the_inbox(data: bytes) -> None:
+    assert whole_message(data, ALONE_DELIMITED) is None
+
+
+def test_nothing_is_taken_whole_unless_asked() -> None:
+    assert whole_message(short(0, b"x"), ALONE_NONE) is None
