@@ -53,10 +53,13 @@ class Sweep:
     def _sweep(self) -> None:
         now = _monotonic()
         members = self.members
-        for member in list(members):  # (owner threads may add while this runs)
-            member.sweep_check(now)
-        with self._lock:
-            if not members:
-                self._running = False
-                return
-        self.reactor.call_later(self.interval, self._sweep)
+        try:
+            for member in list(members):  # (owner threads may add while this runs)
+                member.sweep_check(now)
+        finally:
+            # (a member's failure, which the reactor logs, must not end the sweep for all)
+            with self._lock:
+                if not members:
+                    self._running = False
+                    return
+            self.reactor.call_later(self.interval, self._sweep)

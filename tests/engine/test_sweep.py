@@ -80,3 +80,18 @@ def test_one_sweep_per_interval_per_reactor(reactor: Reactor) -> None:
     its members share a timer."""
     assert reactor.sweep(INTERVAL) is reactor.sweep(INTERVAL)
     assert reactor.sweep(INTERVAL) is not reactor.sweep(2 * INTERVAL)
+
+
+def test_a_member_that_fails_does_not_end_the_sweep(reactor: Reactor) -> None:
+    """A member whose check raises (a bug, which the I/O thread logs) SHALL NOT stop the
+    sweep: the other members are still visited at the next sweeps."""
+    sweep = reactor.sweep(INTERVAL)
+
+    class Failing(Member):
+        def sweep_check(self, now: float) -> None:
+            super().sweep_check(now)
+            raise RuntimeError("a bug in a member")
+    sweep.add(Failing(sweep, 1))
+    steady = Member(sweep, 4)
+    sweep.add(steady)
+    wait_until(lambda: len(steady.seen) == 4, "the other member was visited four times")
