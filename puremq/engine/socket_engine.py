@@ -701,13 +701,15 @@ class SocketEngine:
     def retake_reading(self, stream: "StreamConnection") -> None:
         """Owner thread, at its next call after the I/O thread queued a message from
         ``stream`` with the offer to read it here (StreamConnection.offer_reading): take
-        reading over if ``stream`` is the socket's only peer and nothing polls the socket
-        (whoever polls waits on the socket's fd, so the I/O thread must read)."""
+        reading over if ``stream`` is the socket's only peer, nothing polls the socket
+        (whoever polls waits on the socket's fd, so the I/O thread must read) and the
+        pattern allows it (SocketPattern.retakes_reading)."""
         reader = self._reader
-        if (stream.app_reading or self.polled or self.closed
+        pattern = self.pattern
+        if (stream.app_reading or self.polled or self.closed or not pattern.retakes_reading
                 or (reader is not None and reader is not stream)):
             return  # (closed: close gives reading back, then runs the commands)
-        pipes = self.pattern.pipes
+        pipes = pattern.pipes
         if len(pipes) == 1 and getattr(pipes[0].peer, "current_stream", None) is stream:
             self._reader = stream
             stream.app_read(APP_READ_RECLAIM)

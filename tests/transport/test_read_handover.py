@@ -101,3 +101,38 @@ def test_reading_goes_back_and_forth_as_the_owner_stops_and_comes_back(
         _queued_by_the_io_thread(sock, 1)
         assert sock.recv() == b"second"
         assert stream.app_reading and not _io_thread_reads(stream)
+
+
+@pytest.mark.parametrize("kind", [puremq.PUB, puremq.XPUB], ids=["PUB", "XPUB"])
+def test_a_publisher_leaves_reading_its_subscriber_with_the_io_thread(
+        context: Any, kind: int) -> None:
+    """A PUB or XPUB SHALL leave reading its only subscriber to the I/O thread, whatever
+    it calls: subscriptions change what it sends as soon as they arrive, and an owner that
+    only sends would leave them in the kernel until the I/O thread took reading back."""
+    pub = context.socket(kind)
+    pub.bind("tcp://127.0.0.1:*")
+    peer = RawPeer.connect(last_endpoint(pub))
+    with peer:
+        peer.handshake(b"SUB")
+        peer.send(message(b"\x01a"))
+        engine = pub._engine
+        wait_until(lambda: engine.pattern.pipes or engine.pattern.commands, "the pipe is there")
+        engine.pattern.process_commands()
+        stream = engine.pattern.pipes[0].peer.current_stream
+        _publish_until_received(pub, peer, b"a: one")
+        peer.send(message(b"\x01b"))
+        _publish_until_received(pub, peer, b"b: two")
+        assert not stream.app_reading and _io_thread_reads(stream)
+
+
+def _publish_until_received(pub: Any, peer: RawPeer, body: bytes) -> None:
+    """Publish ``body`` until the subscriber gets it (its subscription has arrived)."""
+    for _ in range(200):
+        pub.send(body)
+        try:
+            got = peer.read_message(timeout=0.05)
+        except (AssertionError, OSError):
+            continue
+        assert got == [body]
+        return
+    raise AssertionError(f"{body!r} never reached the subscriber")
