@@ -639,7 +639,7 @@ class SocketEngine:
         if pattern.xhas_in():
             return -1
         stream = None
-        if len(pattern.pipes) == 1:
+        if len(pattern.pipes) == 1 and pattern.owner_may_read:
             stream = getattr(pattern.pipes[0].peer, "current_stream", None)
         if stream is None:
             return None
@@ -703,10 +703,10 @@ class SocketEngine:
         ``stream`` with the offer to read it here (StreamConnection.offer_reading): take
         reading over if ``stream`` is the socket's only peer, nothing polls the socket
         (whoever polls waits on the socket's fd, so the I/O thread must read) and the
-        pattern allows it (SocketPattern.retakes_reading)."""
+        pattern allows it (SocketPattern.owner_may_read)."""
         reader = self._reader
         pattern = self.pattern
-        if (stream.app_reading or self.polled or self.closed or not pattern.retakes_reading
+        if (stream.app_reading or self.polled or self.closed or not pattern.owner_may_read
                 or (reader is not None and reader is not stream)):
             return  # (closed: close gives reading back, then runs the commands)
         pipes = pattern.pipes
@@ -725,8 +725,12 @@ class SocketEngine:
     def _stream_to_read(self, streak_pipe: Optional[Pipe]) -> Tuple[Any, float]:
         """The tcp/ipc connection this thread should read itself while it waits, and how
         long it may leave it unread before the I/O thread takes it back: the one behind
-        the only pipe, or, among several, the one behind ``streak_pipe`` (the busy peer)."""
-        pipes = self.pattern.pipes
+        the only pipe, or, among several, the one behind ``streak_pipe`` (the busy peer);
+        none for a publisher (SocketPattern.owner_may_read)."""
+        pattern = self.pattern
+        if not pattern.owner_may_read:
+            return None, APP_READ_RECLAIM
+        pipes = pattern.pipes
         if len(pipes) == 1:
             return getattr(pipes[0].peer, "current_stream", None), APP_READ_RECLAIM
         if streak_pipe is not None and streak_pipe.attached and not streak_pipe.terminated:

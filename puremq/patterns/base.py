@@ -54,11 +54,12 @@ class SocketPattern:
     #: body frame -- may be taken straight out of the bytes read (REQ, REP) and handed to
     #: accept_message, as xrecv hands it what it takes from the pipe
     receives_delimited = False
-    #: what arrives matters only to the application's receives, so its thread may take
-    #: reading its only peer back when it finds the I/O thread's messages queued
-    #: (SocketEngine.retake_reading); not for a publisher, whose subscriptions change
-    #: what it sends as soon as they arrive, whatever its thread calls
-    retakes_reading = True
+    #: what arrives matters only to the application's receives, so the socket's thread
+    #: may read its only peer itself (while it waits in recv, in a forwarding loop, and
+    #: when it finds the I/O thread's messages queued: SocketEngine.retake_reading); not
+    #: a publisher, whose subscriptions change what it sends as soon as they arrive,
+    #: whatever its thread does next
+    owner_may_read = True
 
     def __init__(self, options: Options, wake: Callable[[], None]) -> None:
         self.options = options

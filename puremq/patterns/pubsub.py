@@ -39,7 +39,7 @@ class XPub(SocketPattern):
     type_name = "XPUB"
     #: PUB never hands subscriptions or upstream messages to the application
     delivers_upstream = True
-    retakes_reading = False
+    owner_may_read = False
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

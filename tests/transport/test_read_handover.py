@@ -10,6 +10,7 @@ the socket's fd, and the I/O thread must read)."""
 from __future__ import annotations
 
 import socket
+import threading
 from typing import Any, Iterator, Tuple
 
 import pytest
@@ -136,3 +137,28 @@ def _publish_until_received(pub: Any, peer: RawPeer, body: bytes) -> None:
         assert got == [body]
         return
     raise AssertionError(f"{body!r} never reached the subscriber")
+
+
+def test_an_xpub_waiting_for_a_subscription_leaves_reading_with_the_io_thread(
+        context: Any) -> None:
+    """An XPUB whose thread waits in recv for a subscription SHALL leave reading its only
+    subscriber to the I/O thread, and so SHALL a forwarding loop (a proxy) waiting on it:
+    the subscriptions that come after it change what it sends, whatever its thread does
+    next."""
+    xpub = context.socket(puremq.XPUB)
+    xpub.rcvtimeo = WAIT_MS
+    xpub.bind("tcp://127.0.0.1:*")
+    peer = RawPeer.connect(last_endpoint(xpub))
+    with peer:
+        peer.handshake(b"SUB")
+        engine = xpub._engine
+        wait_until(lambda: engine.pattern.pipes or engine.pattern.commands, "the pipe is there")
+        engine.pattern.process_commands()
+        stream = engine.pattern.pipes[0].peer.current_stream
+        later = threading.Timer(0.02, lambda: peer.send(message(b"\x01a")))
+        later.start()
+        assert xpub.recv() == b"\x01a"  # waited
+        later.join()
+        assert not stream.app_reading and _io_thread_reads(stream)
+        assert engine.read_sole_peer() is None  # (a proxy then waits with poll_events)
+        assert not stream.app_reading
