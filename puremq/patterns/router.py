@@ -96,6 +96,12 @@ class Router(SocketPattern):
         if type(rid) is not bytes:
             rid = bytes(rid)
         pipe = self.by_id.get(rid)
+        if pipe is None and self.commands:
+            # A peer whose attach was queued after this thread last ran the commands (a
+            # forwarding loop runs them once per burst): run them rather than drop the
+            # message to a peer that is already there (libzmq runs them at every send).
+            self.process_commands()
+            pipe = self.by_id.get(rid)
         if pipe is None or pipe.terminated:
             if self.options[SocketOption.ROUTER_MANDATORY]:
                 raise ZMQError(Errno.EHOSTUNREACH, "Host unreachable")
