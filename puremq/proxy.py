@@ -208,6 +208,11 @@ def relay(directions: List[Any], sockets: List[Any], capture: Any = None,
     sources = list({id(d.src_engine): d.src_engine for d in directions}.values())
     for engine in destinations:
         engine.owner_flushes = True
+    # (and decides alone when it reads a source: it hands a source whose messages it
+    # cannot forward yet back to the I/O thread, which an offer to take reading back,
+    # SocketEngine.retake_reading, would undo at the next burst)
+    for engine in sources:
+        engine.relaying = True
     try:
         return _relay_loop(directions, involved, context, capture, control, stats,
                            sources, destinations)
@@ -216,6 +221,7 @@ def relay(directions: List[Any], sockets: List[Any], capture: Any = None,
             engine.owner_flushes = False
             engine.flush_owned()
         for engine in sources:
+            engine.relaying = False
             if not engine.closed:
                 engine.release_reader()
 

@@ -98,6 +98,9 @@ class SocketEngine:
         self._reader: Any = None
         #: the socket has been polled (EVENTS): its owner waits on the fd, not in recv
         self.polled = False
+        #: a forwarding loop (proxy.relay) takes from this socket: it decides itself when
+        #: its thread reads the socket's peer (read_sole_peer, release_reader)
+        self.relaying = False
         #: the pipe of the last message when recv last had to wait (see recv_waiting)
         self._last_wait_pipe: Any = None
         #: bytes read from the sole peer, not decoded yet: Socket.recv takes plain messages
@@ -702,11 +705,13 @@ class SocketEngine:
         """Owner thread, at its next call after the I/O thread queued a message from
         ``stream`` with the offer to read it here (StreamConnection.offer_reading): take
         reading over if ``stream`` is the socket's only peer, nothing polls the socket
-        (whoever polls waits on the socket's fd, so the I/O thread must read) and the
-        pattern allows it (SocketPattern.owner_may_read)."""
+        (whoever polls waits on the socket's fd, so the I/O thread must read), no
+        forwarding loop takes from it (``relaying``: the loop decides) and the pattern
+        allows it (SocketPattern.owner_may_read)."""
         reader = self._reader
         pattern = self.pattern
-        if (stream.app_reading or self.polled or self.closed or not pattern.owner_may_read
+        if (stream.app_reading or self.polled or self.relaying or self.closed
+                or not pattern.owner_may_read
                 or (reader is not None and reader is not stream)):
             return  # (closed: close gives reading back, then runs the commands)
         pipes = pattern.pipes

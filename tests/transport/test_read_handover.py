@@ -162,3 +162,19 @@ def test_an_xpub_waiting_for_a_subscription_leaves_reading_with_the_io_thread(
         assert not stream.app_reading and _io_thread_reads(stream)
         assert engine.read_sole_peer() is None  # (a proxy then waits with poll_events)
         assert not stream.app_reading
+
+
+def test_a_forwarding_loop_decides_alone_when_it_reads_its_source(context: Any) -> None:
+    """A source a forwarding loop takes from (proxy.relay marks it ``relaying``) SHALL
+    leave reading with the I/O thread when the loop runs its commands: the loop hands a
+    source whose messages it cannot forward yet to the I/O thread on purpose, so that they
+    queue up to RCVHWM, and reads it itself only when it waits for it."""
+    sock, peer, stream = _dealer_and_peer(context)
+    with peer:
+        sock._engine.relaying = True
+        peer.send(message(b"first"))
+        _queued_by_the_io_thread(sock, 1)
+        sock._engine.pattern.process_commands()  # (what the loop does at each burst)
+        assert not stream.app_reading and _io_thread_reads(stream)
+        sock._engine.relaying = False
+        assert sock.recv() == b"first"
