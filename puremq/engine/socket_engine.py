@@ -641,9 +641,7 @@ class SocketEngine:
         pattern.process_commands()
         if pattern.xhas_in():
             return -1
-        stream = None
-        if len(pattern.pipes) == 1 and pattern.owner_may_read:
-            stream = getattr(pattern.pipes[0].peer, "current_stream", None)
+        stream = self._sole_peer_stream()
         if stream is None:
             return None
         if self._reader is not stream:
@@ -709,13 +707,10 @@ class SocketEngine:
         forwarding loop takes from it (``relaying``: the loop decides) and the pattern
         allows it (SocketPattern.owner_may_read)."""
         reader = self._reader
-        pattern = self.pattern
         if (stream.app_reading or self.polled or self.relaying or self.closed
-                or not pattern.owner_may_read
                 or (reader is not None and reader is not stream)):
             return  # (closed: close gives reading back, then runs the commands)
-        pipes = pattern.pipes
-        if len(pipes) == 1 and getattr(pipes[0].peer, "current_stream", None) is stream:
+        if self._sole_peer_stream() is stream:
             self._reader = stream
             stream.app_read(APP_READ_RECLAIM)
 
@@ -727,6 +722,14 @@ class SocketEngine:
             self._reader = None
             reader.end_app_read()
 
+    def _sole_peer_stream(self) -> Optional["StreamConnection"]:
+        """The tcp/ipc connection of this socket's only peer, if this thread may read it
+        itself (every path by which it does: recv_waiting, read_sole_peer, retake_reading)."""
+        pattern = self.pattern
+        if len(pattern.pipes) != 1 or not pattern.owner_may_read:
+            return None
+        return getattr(pattern.pipes[0].peer, "current_stream", None)
+
     def _stream_to_read(self, streak_pipe: Optional[Pipe]) -> Tuple[Any, float]:
         """The tcp/ipc connection this thread should read itself while it waits, and how
         long it may leave it unread before the I/O thread takes it back: the one behind
@@ -735,9 +738,8 @@ class SocketEngine:
         pattern = self.pattern
         if not pattern.owner_may_read:
             return None, APP_READ_RECLAIM
-        pipes = pattern.pipes
-        if len(pipes) == 1:
-            return getattr(pipes[0].peer, "current_stream", None), APP_READ_RECLAIM
+        if len(pattern.pipes) == 1:
+            return self._sole_peer_stream(), APP_READ_RECLAIM
         if streak_pipe is not None and streak_pipe.attached and not streak_pipe.terminated:
             return getattr(streak_pipe.peer, "current_stream", None), APP_READ_RECLAIM_SHARED
         return None, APP_READ_RECLAIM
